@@ -1,0 +1,8 @@
+/* api_base.c: GET /v2/, the API version check every client starts with. */
+#include "registry/api.h"
+
+int api_base_get(struct request *r)
+{
+  reply_header(r, "Docker-Distribution-API-Version", "registry/2.0");
+  return reply_json(r, 200, "{}");
+}

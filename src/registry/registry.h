@@ -1,0 +1,50 @@
+/* registry.h: the registry server: its configuration and lifetime.
+ *
+ * `struct registry` is created once by main(), holds the configuration
+ * and the backends (stores, later auth and policies), and is shared read-
+ * only by the request threads; anything that changes lives in the stores,
+ * which do their own locking. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct wh_error;
+struct MHD_Daemon;
+
+struct registry_config {
+  char *listen_addr;          /* "127.0.0.1" or "::1" or "0.0.0.0" */
+  uint16_t listen_port;       /* 0: pick a free port (see registry_port) */
+  char *data_dir;             /* ./var/registry */
+  unsigned threads;           /* request threads; 0: one per core */
+  unsigned drain_seconds;     /* SIGTERM: wait this long for requests */
+  uint64_t max_manifest_size; /* bytes */
+  unsigned upload_expiry_s;   /* abandoned upload sessions */
+  bool sync_full;             /* fsync the directory after every change too */
+  char *tls_cert;             /* PEM files; both or neither */
+  char *tls_key;
+};
+
+void registry_config_init(struct registry_config *c);
+void registry_config_free(struct registry_config *c);
+/* "ADDR:PORT", "[v6]:PORT" or ":PORT" into the config. */
+int registry_config_set_listen(struct registry_config *c, const char *s,
+                               struct wh_error **err);
+
+struct registry {
+  struct registry_config cfg;
+  struct MHD_Daemon *daemon;
+  int data_fd;                /* O_DIRECTORY of cfg.data_dir */
+  /* Requests between their first byte and their completion; idle
+   * keep-alive connections are not counted, so a drain waits only for
+   * real work. */
+  _Atomic long inflight;
+};
+
+/* Open the data directory and start serving on the configured address. */
+int registry_start(struct registry *reg, struct wh_error **err);
+/* The port actually bound (useful with listen_port 0). */
+uint16_t registry_port(const struct registry *reg);
+/* Stop accepting connections, wait up to drain_seconds for in-flight
+ * requests, then stop. */
+void registry_stop(struct registry *reg);
