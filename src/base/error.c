@@ -10,6 +10,7 @@
  * its kind, and callers never see a NULL message. */
 static char oom_msg[] = "out of memory while reporting an error";
 
+__attribute__((format(printf, 5, 0)))
 static int error_vset(struct wh_error **err, enum wh_err_kind kind, int errnum,
                       const char *suffix, const char *fmt, va_list ap)
 {

@@ -103,7 +103,8 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
   unsigned long v;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "l:d:h", opts, NULL)) != -1) {
+  opterr = 0; /* we report unknown options ourselves, once */
+  while ((c = getopt_long(argc, argv, ":l:d:h", opts, NULL)) != -1) {
     switch (c) {
     case 'l':
       if (registry_config_set_listen(&reg.cfg, optarg, err) < 0)
@@ -156,8 +157,14 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
       fputs(usage_serve, stdout);
       ret = 0;
       goto out;
+    case ':':
+      wh_error_set(err, WH_ERR_INVALID, "serve: option %s needs a value",
+                   argv[optind - 1]);
+      goto out;
     default:
-      wh_error_set(err, WH_ERR_INVALID, "serve: unknown option (see wharf-registry serve --help)");
+      wh_error_set(err, WH_ERR_INVALID,
+                   "serve: unknown option '%s' (see wharf-registry serve --help)",
+                   argv[optind - 1]);
       goto out;
     }
   }

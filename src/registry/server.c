@@ -108,6 +108,7 @@ static int make_sockaddr(const struct registry_config *c,
                       c->listen_addr);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
   char msg[512];
