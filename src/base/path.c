@@ -107,7 +107,9 @@ static char *read_link_fd(int fd)
  * path once. */
 static int walk_open(int rootfd, const char *path, int flags, mode_t mode)
 {
-  bool follow_last = !(flags & O_NOFOLLOW);
+  /* O_CREAT|O_EXCL never follows a final link either (open(2)). */
+  bool follow_last = !(flags & O_NOFOLLOW) &&
+                     (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
   _cleanup_(walk_free) struct walk w = { 0 };
   if (walk_push(&w, rootfd) < 0)
     return -1;
@@ -151,17 +153,25 @@ static int walk_open(int rootfd, const char *path, int flags, mode_t mode)
       continue;
     }
 
+    /* A trailing slash, as in the kernel, follows a final link and
+     * requires a directory. */
+    bool slash_after = last && *end == '/';
     _cleanup_close_ int fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-      if (errno == ENOENT && last && (flags & O_CREAT))
+      if (errno == ENOENT && last && (flags & O_CREAT)) {
+        if (slash_after) {
+          errno = EISDIR;
+          return -1;
+        }
         return openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+      }
       return -1;
     }
     struct stat st;
     if (fstat(fd, &st) < 0)
       return -1;
 
-    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+    if (S_ISLNK(st.st_mode) && (!last || follow_last || slash_after)) {
       if (++links > WH_MAX_LINKS) {
         errno = ELOOP;
         return -1;
@@ -173,27 +183,21 @@ static int walk_open(int rootfd, const char *path, int flags, mode_t mode)
       if (target[0] == '/')
         walk_pop_to(&w, 1);
       char *nrest = NULL;
-      if (asprintf(&nrest, "%s/%s", target, after) < 0)
+      if (asprintf(&nrest, "%s%s%s", target, *after || slash_after ? "/" : "",
+                   after) < 0)
         return -1;
       free(rest);
       rest = p = nrest;
-      /* A link that ends in "/" or a trailing "." must still end at
-       * whatever the target names; the loop handles both. */
       continue;
     }
 
     if (last) {
       /* O_NOFOLLOW: if the entry was swapped for a link since fstat, the
-       * open fails (ELOOP) instead of following it out of the root. */
-      if (S_ISLNK(st.st_mode) && !(flags & O_PATH)) {
-        errno = ELOOP;
-        return -1;
-      }
-      if ((flags & O_CREAT) && (flags & O_EXCL)) {
-        errno = EEXIST;
-        return -1;
-      }
-      return openat(cur, comp, (flags | O_NOFOLLOW | O_CLOEXEC) & ~O_CREAT, mode);
+       * open fails (ELOOP) instead of following it out of the root; the
+       * kernel also gives the same EEXIST/ELOOP answers as openat2. */
+      return openat(cur, comp,
+                    flags | O_NOFOLLOW | O_CLOEXEC | (slash_after ? O_DIRECTORY : 0),
+                    mode);
     }
 
     if (!S_ISDIR(st.st_mode)) {
@@ -220,7 +224,9 @@ static int open_in_root(int rootfd, const char *path, int flags, mode_t mode,
 {
   flags |= O_CLOEXEC;
   int fd = open_openat2(rootfd, path, flags, mode);
-  if (fd < 0 && errno == ENOSYS)
+  /* ENOSYS: an old kernel; EPERM may be a seccomp filter that denies the
+   * call itself, which the probe tells apart from a real EPERM. */
+  if (fd < 0 && (errno == ENOSYS || (errno == EPERM && !wh_have_openat2())))
     fd = walk_open(rootfd, path, flags, mode);
   if (fd < 0)
     return wh_error_errno(err, "open %s in root", path);

@@ -279,6 +279,29 @@ static void test_create_through_dangling_link_lands_in_root(void **state)
   }
 }
 
+static void test_exclusive_create_on_a_link_is_eexist(void **state)
+{
+  struct fixture *f = *state;
+  /* O_CREAT|O_EXCL never follows a final link, dangling or not. */
+  expect_errno(f->rootfd, "dangling", O_WRONLY | O_CREAT | O_EXCL, EEXIST);
+  expect_errno(f->rootfd, "dir/abs_file_link", O_WRONLY | O_CREAT | O_EXCL, EEXIST);
+  assert_true(faccessat(f->rootfd, "created_via_link", F_OK, 0) < 0);
+}
+
+static void test_magic_links_are_refused_by_openat2(void **state)
+{
+  /* /proc/self/root is a "magic" link that jumps without a path; with the
+   * host's / as the root it is the only way such a link can be reached
+   * in a test. The walk reads it as the text "/" instead, which is safe. */
+  _cleanup_close_ int slash = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct wh_error *err = NULL;
+  assert_true(wh_open_in_root(slash, "proc/self/root", O_RDONLY, 0, &err) < 0);
+  assert_int_equal(err->errnum, ELOOP);
+  wh_error_free(err);
+  _cleanup_close_ int fd = wh_open_in_root_walk(slash, "proc/self/root", O_RDONLY, 0, NULL);
+  assert_true(fd >= 0);
+}
+
 static void test_create_new_file_in_resolved_dir(void **state)
 {
   struct fixture *f = *state;
@@ -306,6 +329,23 @@ static void test_empty_path_and_dot_open_the_root(void **state)
       fstat(f->rootfd, &b);
       assert_true(a.st_ino == b.st_ino);
     }
+  }
+}
+
+static void test_trailing_slash_requires_directory_and_follows_link(void **state)
+{
+  struct fixture *f = *state;
+  expect_errno(f->rootfd, "file/", O_RDONLY, ENOTDIR);
+  expect_errno(f->rootfd, "newfile/", O_WRONLY | O_CREAT, EISDIR);
+  for (int impl = 0; impl < 2; impl++) {
+    /* Even with O_NOFOLLOW, "link/" names the directory behind it. */
+    _cleanup_close_ int fd = open_with((enum impl) impl, f->rootfd, "abs_link/",
+                                       O_RDONLY | O_NOFOLLOW, 0, NULL);
+    if (fd < 0)
+      fail_msg("abs_link/ via %s: errno %d", impl_names[impl], errno);
+    struct stat st;
+    fstat(fd, &st);
+    assert_true(S_ISDIR(st.st_mode));
   }
 }
 
@@ -426,8 +466,11 @@ int main(void)
     cmocka_unit_test(test_missing_file_is_enoent_and_not_found),
     cmocka_unit_test(test_nofollow_final_symlink),
     cmocka_unit_test(test_create_through_dangling_link_lands_in_root),
+    cmocka_unit_test(test_exclusive_create_on_a_link_is_eexist),
+    cmocka_unit_test(test_magic_links_are_refused_by_openat2),
     cmocka_unit_test(test_create_new_file_in_resolved_dir),
     cmocka_unit_test(test_empty_path_and_dot_open_the_root),
+    cmocka_unit_test(test_trailing_slash_requires_directory_and_follows_link),
     cmocka_unit_test(test_mkdir_in_root_creates_missing_dirs),
     cmocka_unit_test(test_mkdir_in_root_stays_in_root),
     cmocka_unit_test(test_mkdir_in_root_over_file_is_exists),
