@@ -41,6 +41,14 @@ static bool is_alnum(char c)
   return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
 
+/* The scanners below take (s, len) and never look past len: callers
+ * pass slices of URLs that are not NUL-terminated where the slice ends. */
+static bool is_xdigit(char c)
+{
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
 /* component ::= [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)*
  * Fills why and returns -1 if s[0..len) is not a component. */
 static int component_reason(const char *s, size_t len, char *why, size_t whysz)
@@ -65,8 +73,9 @@ static int component_reason(const char *s, size_t len, char *why, size_t whysz)
     while (i < len && !is_lower_alnum(s[i]))
       i++;
     size_t run = i - start;
-    const char same[2] = { c, '\0' };
-    bool uniform = strspn(&s[start], same) >= run;
+    bool uniform = true;
+    for (size_t j = start; j < i; j++)
+      uniform = uniform && s[j] == c;
     bool ok = uniform && ((c == '.' && run == 1) || (c == '_' && run <= 2) ||
                           c == '-');
     if (!ok) {
@@ -221,7 +230,10 @@ static int domain_reason(const char *s, size_t len, char *why, size_t whysz)
       return -1;
     }
     host_len = (size_t) (close - s) + 1;
-    if (host_len == 2 || strspn(s + 1, "0123456789abcdefABCDEF:") != host_len - 2) {
+    bool hex = host_len > 2;
+    for (size_t i = 1; i + 1 < host_len; i++)
+      hex = hex && (is_xdigit(s[i]) || s[i] == ':');
+    if (!hex) {
       snprintf(why, whysz,
                "has an IPv6 address that is not hex digits and ':'");
       return -1;
@@ -248,8 +260,10 @@ static int domain_reason(const char *s, size_t len, char *why, size_t whysz)
     return 0;
   const char *port = s + host_len + 1;
   size_t port_len = len - host_len - 1;
-  if (s[host_len] != ':' || port_len == 0 ||
-      strspn(port, "0123456789") < port_len) {
+  bool digits = port_len > 0;
+  for (size_t i = 0; i < port_len; i++)
+    digits = digits && port[i] >= '0' && port[i] <= '9';
+  if (s[host_len] != ':' || !digits) {
     snprintf(why, whysz, "must be a host optionally followed by ':' and a "
                          "port number");
     return -1;

@@ -158,6 +158,16 @@ static void test_name_check_uses_len_and_rejects_nul(void **state)
   assert_int_equal(oci_name_check("ab\0c", 4, NULL), -1);
   assert_int_equal(oci_name_check(NULL, 0, NULL), -1);
   assert_false(oci_name_valid(NULL));
+  /* Found by fuzzing: a separator run at the very end of an unterminated
+   * slice was scanned past len (ASan builds catch a regression here). */
+  static const char tail[] = "regis.example.";
+  char *slice = malloc(sizeof(tail) - 1);
+  assert_non_null(slice);
+  memcpy(slice, tail, sizeof(tail) - 1);
+  assert_int_equal(oci_name_check(slice, sizeof(tail) - 1, NULL), -1);
+  memcpy(slice, "a__", 3);
+  assert_int_equal(oci_name_check(slice, 3, NULL), -1);
+  free(slice);
 }
 
 static void test_tag_accepts_grammar(void **state)
