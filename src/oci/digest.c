@@ -142,8 +142,11 @@ int oci_digest_parse(const char *s, size_t len, struct oci_digest *out,
   }
 
   /* out is written only on success, so a failed parse leaves the caller's
-   * previous value intact. hex points into out->str: copying the struct
-   * by value would leave it pointing into the original. */
+   * previous value intact; out may be NULL to only validate. hex points
+   * into out->str: a struct copied by value still points into the
+   * original. */
+  if (!out)
+    return 0;
   out->alg = alg;
   memcpy(out->str, s, len);
   out->str[len] = '\0';

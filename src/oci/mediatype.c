@@ -63,8 +63,6 @@ enum oci_media_type oci_media_type_parse(const char *s, size_t len)
   return OCI_MEDIA_UNKNOWN;
 }
 
-/* The canonical string of a kind (the OCI or Docker one, never the
- * nondistributable/foreign variant); NULL for OCI_MEDIA_UNKNOWN. */
 const char *oci_media_type_name(enum oci_media_type t)
 {
   switch (t) {

@@ -23,11 +23,6 @@
 #include "base/error.h"
 #include "oci/quote.h"
 
-/* Longest reference string accepted: far above any valid one (255 for the
- * name, 128 for the tag, 256 for the digest), low enough that a hostile
- * input costs nothing to reject. */
-#define OCI_REFERENCE_MAX 4096
-
 /* Room for a reason: fixed text plus a couple of quoted fragments. */
 #define REASON_SIZE (3 * OCI_QUOTE_SIZE)
 

@@ -202,11 +202,14 @@ static void test_digest_failed_parse_leaves_output_untouched(void **state)
   assert_string_equal(d.str, "sha256:" HEX64);
 }
 
-static void test_digest_null_err_is_allowed(void **state)
+static void test_digest_null_err_and_null_out_are_allowed(void **state)
 {
   struct oci_digest d;
   assert_int_equal(oci_digest_parse("nope", 4, &d, NULL), -1);
   assert_int_equal(oci_digest_parse(NULL, 0, &d, NULL), -1);
+  /* out == NULL validates without a result to store. */
+  assert_int_equal(oci_digest_parse("sha256:" HEX64, 71, NULL, NULL), 0);
+  assert_int_equal(oci_digest_parse("sha256:abc", 10, NULL, NULL), -1);
 }
 
 static void test_digest_valid_accepts_only_registered(void **state)
@@ -244,7 +247,7 @@ int main(void)
     cmocka_unit_test(test_digest_length_bound_is_256),
     cmocka_unit_test(test_digest_parse_uses_len_not_nul),
     cmocka_unit_test(test_digest_failed_parse_leaves_output_untouched),
-    cmocka_unit_test(test_digest_null_err_is_allowed),
+    cmocka_unit_test(test_digest_null_err_and_null_out_are_allowed),
     cmocka_unit_test(test_digest_valid_accepts_only_registered),
     cmocka_unit_test(test_digest_message_quotes_control_bytes),
   };
