@@ -22,6 +22,8 @@ static const struct {
   [REG_NAME_UNKNOWN] = { "NAME_UNKNOWN", 404, "repository name not known to registry" },
   [REG_SIZE_INVALID] = { "SIZE_INVALID", 400, "provided length did not match content length" },
   [REG_TAG_INVALID] = { "TAG_INVALID", 400, "manifest tag did not match URI" },
+  [REG_PAGINATION_NUMBER_INVALID] = { "PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested" },
+  [REG_MANIFEST_TOO_LARGE] = { "SIZE_INVALID", 413, "manifest too large" },
   [REG_UNAUTHORIZED] = { "UNAUTHORIZED", 401, "authentication required" },
   [REG_DENIED] = { "DENIED", 403, "requested access to the resource is denied" },
   [REG_UNSUPPORTED] = { "UNSUPPORTED", 405, "the operation is unsupported" },

@@ -19,6 +19,8 @@ enum reg_code {
   REG_NAME_UNKNOWN,
   REG_SIZE_INVALID,
   REG_TAG_INVALID,
+  REG_PAGINATION_NUMBER_INVALID, /* Distribution's code for a bad ?n= */
+  REG_MANIFEST_TOO_LARGE,        /* 413 with SIZE_INVALID's name */
   REG_UNAUTHORIZED,
   REG_DENIED,
   REG_UNSUPPORTED,

@@ -25,6 +25,8 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "registry/http_internal.h"
+#include "registry/store_blob.h"
+#include "registry/store_meta.h"
 
 void registry_config_init(struct registry_config *c)
 {
@@ -128,6 +130,14 @@ int registry_start(struct registry *reg, struct wh_error **err)
   reg->data_fd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (reg->data_fd < 0)
     return wh_error_errno(err, "open data directory %s", c->data_dir);
+  reg->blobs = blob_store_fs_open(reg->data_fd, c->sync_full, err);
+  if (!reg->blobs)
+    return wh_error_wrap(err, "data directory %s", c->data_dir);
+  reg->meta = meta_store_sqlite_open(reg->data_fd, c->data_dir, c->sync_full, err);
+  if (!reg->meta)
+    return -1;
+  if (registry_recover_uploads(reg, err) < 0)
+    return wh_error_wrap(err, "clean up uploads");
 
   struct sockaddr_storage ss;
   if (make_sockaddr(c, &ss, err) < 0)
@@ -208,6 +218,11 @@ void registry_stop(struct registry *reg)
     MHD_stop_daemon(reg->daemon);
     reg->daemon = NULL;
   }
+  if (reg->meta)
+    meta_store_close(reg->meta);
+  reg->meta = NULL;
+  blob_store_close(reg->blobs);
+  reg->blobs = NULL;
   if (reg->data_fd >= 0)
     close(reg->data_fd);
   reg->data_fd = -1;
