@@ -42,7 +42,7 @@ int api_blob_get(struct request *r)
     break;
   case RANGE_UNSATISFIABLE:
     reply_headerf(r, "Content-Range", "bytes */%llu", (unsigned long long) size);
-    return reply_error_status(r, 416, REG_RANGE_INVALID,
+    return reply_error_status(r, 416, REG_RANGE_NOT_SATISFIABLE,
                               "the requested range is outside the blob");
   }
   if (strcmp(r->method, "HEAD") == 0) {

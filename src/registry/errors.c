@@ -29,6 +29,7 @@ static const struct {
   [REG_UNSUPPORTED] = { "UNSUPPORTED", 405, "the operation is unsupported" },
   [REG_TOOMANYREQUESTS] = { "TOOMANYREQUESTS", 429, "too many requests" },
   [REG_RANGE_INVALID] = { "BLOB_UPLOAD_INVALID", 416, "requested range not satisfiable" },
+  [REG_RANGE_NOT_SATISFIABLE] = { "RANGE_NOT_SATISFIABLE", 416, "requested range not satisfiable" },
   [REG_METHOD_NOT_ALLOWED] = { "UNSUPPORTED", 405, "method not allowed on this route" },
   [REG_NOT_FOUND] = { "NOT_FOUND", 404, "no such route in the registry API" },
   [REG_INTERNAL] = { "UNKNOWN", 500, "internal server error" },

@@ -26,6 +26,7 @@ enum reg_code {
   REG_UNSUPPORTED,
   REG_TOOMANYREQUESTS,
   REG_RANGE_INVALID,     /* 416; Distribution uses BLOB_UPLOAD_INVALID's body */
+  REG_RANGE_NOT_SATISFIABLE, /* 416 on a blob GET's Range */
   REG_METHOD_NOT_ALLOWED,
   REG_NOT_FOUND,         /* a path that is no API route */
   REG_INTERNAL,          /* 500: only for what is truly unexpected */
