@@ -32,9 +32,9 @@ int api_check_digest(struct request *r, const char *s, struct oci_digest *out)
 int api_store_error(struct request *r, struct wh_error *e, enum reg_code not_found)
 {
   _cleanup_error_ struct wh_error *owned = e;
-  if (!e)
+  if (!owned)
     return reply_error(r, REG_INTERNAL, NULL);
-  switch (e->kind) {
+  switch (owned->kind) {
   case WH_ERR_NOT_FOUND:
     return reply_error(r, not_found, e->msg);
   case WH_ERR_DIGEST:

@@ -1,6 +1,7 @@
 /* manifest.c: parse and check a pushed manifest (manifest.h). */
 #include "registry/manifest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,13 @@ static int check_descriptor(const json_t *d, const char *path, const char **dige
     return wh_error_set(err, WH_ERR_INVALID, "%s: expected a descriptor object", path);
   const char *mt = NULL, *dg = NULL;
   int64_t size = 0;
-  if (wh_json_get_string(d, "mediaType", path, true, &mt, err) < 0 ||
-      wh_json_get_string(d, "digest", path, true, &dg, err) < 0 ||
-      wh_json_get_int(d, "size", path, true, &size, err) < 0)
+  char p_mt[96], p_dg[96], p_sz[96];
+  snprintf(p_mt, sizeof(p_mt), "%s.mediaType", path);
+  snprintf(p_dg, sizeof(p_dg), "%s.digest", path);
+  snprintf(p_sz, sizeof(p_sz), "%s.size", path);
+  if (wh_json_get_string(d, "mediaType", p_mt, true, &mt, err) < 0 ||
+      wh_json_get_string(d, "digest", p_dg, true, &dg, err) < 0 ||
+      wh_json_get_int(d, "size", p_sz, true, &size, err) < 0)
     return -1;
   if (!oci_media_type_syntax_valid(mt))
     return wh_error_set(err, WH_ERR_INVALID, "%s.mediaType: '%.100s' is not a media type",
@@ -104,13 +109,13 @@ int manifest_parse(const char *content_type, const char *data, size_t len,
   if (!json_is_object(root))
     return wh_error_set(err, WH_ERR_INVALID, "manifest: expected a JSON object");
   int64_t schema = 0;
-  if (wh_json_get_int(root, "schemaVersion", "manifest", true, &schema, err) < 0)
+  if (wh_json_get_int(root, "schemaVersion", "schemaVersion", true, &schema, err) < 0)
     return -1;
   if (schema != 2)
     return wh_error_set(err, WH_ERR_INVALID,
                         "manifest: schemaVersion %lld is not supported (only 2)", (long long) schema);
   const char *body_mt = NULL;
-  if (wh_json_get_string(root, "mediaType", "manifest", false, &body_mt, err) < 0)
+  if (wh_json_get_string(root, "mediaType", "mediaType", false, &body_mt, err) < 0)
     return -1;
   char ctbuf[256];
   const char *ct = bare_type(content_type, ctbuf, sizeof(ctbuf));
@@ -130,15 +135,15 @@ int manifest_parse(const char *content_type, const char *data, size_t len,
   struct manifest_info m = { .kind = kind };
   json_t *arr = NULL;
   if (oci_media_type_is_index(kind)) {
-    if (wh_json_get_array(root, "manifests", "manifest", true, &arr, err) < 0 ||
+    if (wh_json_get_array(root, "manifests", "manifests", true, &arr, err) < 0 ||
         collect(arr, "manifests", false, &m.children, &m.n_children, err) < 0)
       goto fail;
-    if (wh_json_get_string(root, "artifactType", "manifest", false, &m.artifact_type, err) < 0)
+    if (wh_json_get_string(root, "artifactType", "artifactType", false, &m.artifact_type, err) < 0)
       goto fail;
   } else {
     json_t *config = NULL;
     const char *cfg_digest, *cfg_mt;
-    if (wh_json_get_object(root, "config", "manifest", true, &config, err) < 0 ||
+    if (wh_json_get_object(root, "config", "config", true, &config, err) < 0 ||
         check_descriptor(config, "config", &cfg_digest, &cfg_mt, err) < 0)
       goto fail;
     m.blobs = malloc(sizeof(char *));
@@ -147,10 +152,10 @@ int manifest_parse(const char *content_type, const char *data, size_t len,
       goto fail;
     }
     m.blobs[m.n_blobs++] = cfg_digest;
-    if (wh_json_get_array(root, "layers", "manifest", true, &arr, err) < 0 ||
+    if (wh_json_get_array(root, "layers", "layers", true, &arr, err) < 0 ||
         collect(arr, "layers", true, &m.blobs, &m.n_blobs, err) < 0)
       goto fail;
-    if (wh_json_get_string(root, "artifactType", "manifest", false, &m.artifact_type, err) < 0)
+    if (wh_json_get_string(root, "artifactType", "artifactType", false, &m.artifact_type, err) < 0)
       goto fail;
     if (!m.artifact_type)
       m.artifact_type = cfg_mt;
@@ -159,7 +164,7 @@ int manifest_parse(const char *content_type, const char *data, size_t len,
   if (subject && check_descriptor(subject, "subject", &m.subject, NULL, err) < 0)
     goto fail;
   json_t *ann = NULL;
-  if (wh_json_get_object(root, "annotations", "manifest", false, &ann, err) < 0)
+  if (wh_json_get_object(root, "annotations", "annotations", false, &ann, err) < 0)
     goto fail;
   if (ann && json_object_size(ann) > 0) {
     m.annotations = wh_json_dump(ann, err);
