@@ -27,6 +27,12 @@
 #include "registry/http_internal.h"
 #include "registry/store_blob.h"
 #include "registry/store_meta.h"
+/* libmicrohttpd's per-connection memory pool (headers and the read
+ * buffer). Measured here: 256 KiB pools halve manifest GETs per second
+ * (the pool is cleared between requests), for a small gain on uploads;
+ * the default size it is. */
+#define MEMLIMIT (32 * 1024)
+#define MEMINC (4 * 1024)
 
 void registry_config_init(struct registry_config *c)
 {
@@ -178,6 +184,8 @@ int registry_start(struct registry *reg, struct wh_error **err)
       MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, reg,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 300,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned) 4096,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) MEMLIMIT,
+      MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t) MEMINC,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1,
       MHD_OPTION_ARRAY, tls_opts,
       MHD_OPTION_END);
