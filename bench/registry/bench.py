@@ -165,6 +165,7 @@ def ab_head(url):
 def main():
     global WORK
     WORK = tempfile.mkdtemp(prefix="wh-bench-")
+    os.chmod(WORK, 0o755)  # nginx's workers run as www-data and must read it
     servers = []
     try:
         run(servers)
