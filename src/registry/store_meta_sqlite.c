@@ -327,24 +327,31 @@ static int sq_blob_get(struct meta_store *m, const char *repo, const char *diges
   return ret;
 }
 
-static int sq_blob_unlink(struct meta_store *m, const char *repo, const char *digest,
-                          struct wh_error **err)
+/* DELETE by (repository name, key); NOT_FOUND naming `what` if no row went. */
+static int delete_row(struct meta_store *m, enum stmt_id id, const char *repo, const char *key,
+                      const char *what, struct wh_error **err)
 {
   WITH_CONN(m, c, err);
   int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_BLOB_UNLINK, err);
+  sqlite3_stmt *st = stmt(c, id, err);
   if (st) {
     bind_text(st, 1, repo);
-    bind_text(st, 2, digest);
+    bind_text(st, 2, key);
     if (step_done(c, st, err) == 0) {
       if (sqlite3_changes(c->db) == 0)
-        wh_error_set(err, WH_ERR_NOT_FOUND, "blob %s is not in repository %s", digest, repo);
+        wh_error_set(err, WH_ERR_NOT_FOUND, "%s %s is not in repository %s", what, key, repo);
       else
         ret = 0;
     }
   }
   conn_put((struct sq_store *) m, c);
   return ret;
+}
+
+static int sq_blob_unlink(struct meta_store *m, const char *repo, const char *digest,
+                          struct wh_error **err)
+{
+  return delete_row(m, S_BLOB_UNLINK, repo, digest, "blob", err);
 }
 
 /* 1 if (repo_id, digest) is a row of the table the statement reads. */
@@ -555,21 +562,7 @@ out:
 static int sq_tag_delete(struct meta_store *m, const char *repo, const char *tag,
                          struct wh_error **err)
 {
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_TAG_DELETE, err);
-  if (st) {
-    bind_text(st, 1, repo);
-    bind_text(st, 2, tag);
-    if (step_done(c, st, err) == 0) {
-      if (sqlite3_changes(c->db) == 0)
-        wh_error_set(err, WH_ERR_NOT_FOUND, "tag %s is not in repository %s", tag, repo);
-      else
-        ret = 0;
-    }
-  }
-  conn_put((struct sq_store *) m, c);
-  return ret;
+  return delete_row(m, S_TAG_DELETE, repo, tag, "tag", err);
 }
 
 /* Collect column 0 of up to limit rows, and whether one more exists
