@@ -141,3 +141,12 @@ def test_pull_time_is_recorded_by_get_not_head(registry):
     assert first is not None and first > 0
     c.req("GET", "/v2/r/pull/manifests/v1")  # within a minute: not rewritten
     assert pulled() == [first]
+
+
+def test_second_registry_on_the_same_data_is_refused(registry_factory, tmp_path):
+    data = tmp_path / "data"
+    registry_factory(data_dir=data)
+    p = subprocess.run([bin_path("wharf-registry"), "serve", "--data", str(data),
+                        "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1
+    assert "in use by another wharf-registry" in p.stderr
