@@ -2,7 +2,9 @@
  * file helpers both backends use (see cgroup.h). */
 /* Paths are built in fixed buffers larger than any valid cgroup path
  * (bounded to 4096 by rt_cgroup_resolve); longer ones fail at open. */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include "runtime/cgroup.h"
 
 #include <dirent.h>

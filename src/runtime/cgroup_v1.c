@@ -6,7 +6,9 @@
  * and hugetlb limits go there when no v1 hugetlb hierarchy exists. */
 /* Paths are built in fixed buffers larger than any valid cgroup path
  * (bounded to 4096 by rt_cgroup_resolve); longer ones fail at open. */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -4,7 +4,9 @@
  * memory+swap → swap.max). */
 /* Paths are built in fixed buffers larger than any valid cgroup path
  * (bounded to 4096 by rt_cgroup_resolve); longer ones fail at open. */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -7,7 +7,9 @@
  * between the check and the mount. */
 /* Paths are built in fixed buffers larger than any valid cgroup path
  * (bounded to 4096 by rt_cgroup_resolve); longer ones fail at open. */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
