@@ -62,9 +62,10 @@ static enum wh_err_kind kind_of_errno(int errnum)
   case EXDEV:
     return WH_ERR_INVALID;
   case EFBIG:
-  case ENOSPC:
-  case EDQUOT:
     return WH_ERR_TOO_LARGE;
+  /* ENOSPC and EDQUOT stay WH_ERR_IO: a full disk is the server's
+   * problem, not a request that was too large (the registry must not turn
+   * it into a 4xx). */
   case EBUSY:
   case EAGAIN:
     return WH_ERR_BUSY;

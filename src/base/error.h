@@ -40,9 +40,12 @@ struct wh_error {
 int wh_error_set(struct wh_error **err, enum wh_err_kind kind,
                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* As wh_error_set() with kind from errno (ENOENT → NOT_FOUND, EEXIST →
- * EXISTS, EACCES/EPERM → DENIED, else IO), and ": strerror(errno)"
- * appended. Reads errno at entry. */
+/* As wh_error_set() with kind from errno (ENOENT → NOT_FOUND, EEXIST and
+ * ENOTEMPTY → EXISTS, EACCES/EPERM → DENIED, EINVAL/ENAMETOOLONG/ELOOP/
+ * EXDEV → INVALID, EFBIG → TOO_LARGE, EBUSY/EAGAIN → BUSY, ETIMEDOUT →
+ * TIMEOUT, ENOSYS/EOPNOTSUPP → UNSUPPORTED, else IO, ENOSPC included),
+ * and ": strerror(errno)" appended. Reads errno at entry and leaves it
+ * unchanged. */
 int wh_error_errno(struct wh_error **err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -56,6 +56,10 @@ int wh_read_fd(int fd, size_t max_size, char **data_out, size_t *len_out,
                struct wh_error **err)
 {
   size_t cap = 4096, len = 0;
+  /* Keep max_size + 2 below SIZE_MAX so callers can pass SIZE_MAX for
+   * "no limit" without the bound arithmetic wrapping to 0. */
+  if (max_size > SIZE_MAX - 2)
+    max_size = SIZE_MAX - 2;
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     if ((uint64_t) st.st_size > max_size)
@@ -169,21 +173,26 @@ int wh_write_file_atomic(int dirfd, const char *name, const void *data,
 
 int wh_mkdir_p_at(int dirfd, const char *path, mode_t mode, struct wh_error **err)
 {
+  if (!*path)
+    return wh_error_set(err, WH_ERR_INVALID, "mkdir: empty path");
   _cleanup_free_ char *copy = strdup(path);
   if (!copy)
     return wh_error_errno(err, "mkdir %s", path);
   size_t len = strlen(copy);
   while (len > 1 && copy[len - 1] == '/')
     copy[--len] = '\0';
+  /* copy is non-empty, so copy + 1 is at most its terminator. */
   for (char *p = copy + 1; ; p++) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;
       *p = '\0';
-      if (mkdirat(dirfd, copy, mode) < 0 && errno != EEXIST)
-        return wh_error_errno(err, "mkdir %s", copy);
-      if (errno == EEXIST) {
+      if (mkdirat(dirfd, copy, mode) < 0) {
+        if (errno != EEXIST)
+          return wh_error_errno(err, "mkdir %s", copy);
         struct stat st;
-        if (fstatat(dirfd, copy, &st, 0) == 0 && !S_ISDIR(st.st_mode))
+        if (fstatat(dirfd, copy, &st, 0) < 0)
+          return wh_error_errno(err, "mkdir %s", copy);
+        if (!S_ISDIR(st.st_mode))
           return wh_error_set(err, WH_ERR_EXISTS, "mkdir %s: exists and is not a directory", copy);
       }
       *p = saved;

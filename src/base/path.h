@@ -24,6 +24,16 @@ int wh_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
 int wh_open_in_root_nofollow(int rootfd, const char *path, int flags,
                              mode_t mode, struct wh_error **err);
 
+/* The fallback behind wh_open_in_root() when openat2(2) is missing
+ * (ENOSYS): a component-by-component walk from rootfd with
+ * O_PATH|O_NOFOLLOW that reads each symlink and resolves it itself with
+ * chroot semantics (at most 40 links, then ELOOP). O_NOFOLLOW in flags
+ * leaves a final symlink unfollowed, as in wh_open_in_root_nofollow().
+ * Exposed so tests run both implementations on the same cases; callers
+ * use wh_open_in_root(). */
+int wh_open_in_root_walk(int rootfd, const char *path, int flags, mode_t mode,
+                         struct wh_error **err);
+
 /* Create every missing directory of `path` under rootfd (mode for new
  * ones) and return an O_DIRECTORY fd of the last one. A component that
  * exists and is not a directory (after resolving links inside the root)

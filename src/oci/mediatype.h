@@ -42,6 +42,8 @@ enum oci_compression { OCI_COMP_NONE = 0, OCI_COMP_GZIP, OCI_COMP_ZSTD };
  * surrounding spaces ignored). Nondistributable and foreign layers map to
  * the layer kind of their compression. */
 enum oci_media_type oci_media_type_parse(const char *s, size_t len);
+/* The canonical string of a kind (never the nondistributable or foreign
+ * variant); NULL for OCI_MEDIA_UNKNOWN. */
 const char *oci_media_type_name(enum oci_media_type t);
 
 /* A media type the registry stores as a manifest (image manifest or

@@ -19,6 +19,10 @@ struct wh_error;
 
 #define OCI_NAME_MAX 255
 #define OCI_TAG_MAX 128
+/* Longest reference string oci_reference_parse() accepts: far above any
+ * valid one (name 255 + tag 128 + digest 256), so longer input is rejected
+ * before it is scanned. */
+#define OCI_REFERENCE_MAX 4096
 
 /* Validate a repository name (no domain) of len bytes. */
 int oci_name_check(const char *s, size_t len, struct wh_error **err);
