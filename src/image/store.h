@@ -112,6 +112,7 @@ struct image_info {
   char **chain_ids;    /* bottom first */
   char **diff_ids;
   char **layer_blobs;  /* digests as distributed (NULL entries: none kept) */
+  int64_t *layer_sizes; /* unpacked bytes per layer */
   size_t n_layers;
   size_t n_users;      /* containers using the image */
 };

@@ -32,6 +32,7 @@ void image_info_free(struct image_info *i)
       free(i->layer_blobs[k]);
     free(i->layer_blobs);
   }
+  free(i->layer_sizes);
   memset(i, 0, sizeof(*i));
 }
 
@@ -99,8 +100,9 @@ static int fill_info(struct image_store *s, sqlite3_stmt *st, struct image_info 
   i->n_users = (size_t) sqlite3_column_int64(st, 9);
   if (!i->id)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
-  size_t nb = 0;
+  size_t nb = 0, ns = 0;
   _cleanup_strv_ char **blobs = NULL;
+  _cleanup_strv_ char **sizes = NULL;
   if (strv_query(s, "SELECT name FROM names WHERE image_id = ? ORDER BY name", i->id,
                  &i->names, NULL, err) < 0 ||
       strv_query(s, "SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref", i->id,
@@ -111,13 +113,20 @@ static int fill_info(struct image_store *s, sqlite3_stmt *st, struct image_info 
                     " WHERE il.image_id = ? ORDER BY il.idx", i->id, &i->diff_ids, NULL,
                  err) < 0 ||
       strv_query(s, "SELECT coalesce(blob_digest, '') FROM image_layers WHERE image_id = ?"
-                    " ORDER BY idx", i->id, &blobs, &nb, err) < 0)
+                       " ORDER BY idx", i->id, &blobs, &nb, err) < 0 ||
+      strv_query(s, "SELECT l.size FROM image_layers il JOIN layers l USING (chain_id)"
+                    " WHERE il.image_id = ? ORDER BY il.idx", i->id, &sizes, &ns, err) < 0)
     return -1;
   if (nb != i->n_layers)
     return wh_error_set(err, WH_ERR_INTERNAL, "image %s: layer rows changed", i->id);
   i->layer_blobs = calloc(nb + 1, sizeof(char *));
   if (!i->layer_blobs)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  i->layer_sizes = calloc(nb + 1, sizeof(int64_t));
+  if (!i->layer_sizes)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  for (size_t k = 0; k < ns && k < nb; k++)
+    i->layer_sizes[k] = strtoll(sizes[k], NULL, 10);
   for (size_t k = 0; k < nb; k++)
     if (blobs[k][0])
       i->layer_blobs[k] = steal_pointer(&blobs[k]);
