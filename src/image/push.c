@@ -8,6 +8,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "image/manifest.h"
 #include "image/progress.h"
 #include "image/store.h"
@@ -49,6 +50,7 @@ static int push_blob(struct image_store *s, struct image_client *c, const char *
   if (have < 0)
     return -1;
   if (have) {
+    wh_info("push-blob-exists", "%s %s", digest, repo);
     image_progress_set(prog, line, NULL, "Layer already exists");
     return 0;
   }
@@ -65,6 +67,8 @@ static int push_blob(struct image_store *s, struct image_client *c, const char *
                             on_progress, &pc, err) < 0)
     return -1;
   image_progress_set(prog, line, NULL, mounted ? "Mounted" : "Pushed");
+  wh_info(mounted ? "push-blob-mounted" : "push-blob-uploaded", "%s %s%s%s", digest, repo,
+          mounted ? " from " : "", mounted ? from : "");
   return 0;
 }
 
