@@ -230,9 +230,12 @@ static int make_hardlink(struct unpack *u, int dirfd, const char *base, const ch
   _cleanup_free_ char *tdir = NULL, *tbase = NULL;
   if (wh_path_split(target, &tdir, &tbase, err) < 0)
     return -1;
-  _cleanup_close_ int tdirfd = wh_open_in_root(u->rootfd, tdir, O_PATH | O_DIRECTORY, 0, NULL);
+  _cleanup_close_ int tdirfd = -1;
+  if (strcmp(target, ".") != 0) {
+    tdirfd = wh_open_in_root_nofollow(u->rootfd, tdir, O_PATH | O_DIRECTORY, 0, NULL);
+  }
   struct stat st;
-  if (tdirfd < 0 || strcmp(target, ".") == 0 ||
+  if (tdirfd < 0 ||
       fstatat(tdirfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
     return wh_error_set(err, WH_ERR_INVALID,
                         "%s: hard link target \"%.200s\" is not a file in the layer", path, link);
@@ -243,12 +246,89 @@ static int make_hardlink(struct unpack *u, int dirfd, const char *base, const ch
   return 0;
 }
 
+/* The directory `dir` (cleaned, relative) under the layer root, created
+ * as needed. A component that is a symlink is refused: tar producers never
+ * write through a link, and a member that does is how layers try to
+ * escape (the link pointing out of the layer). */
+static int open_parent(int rootfd, const char *dir, const char *path, struct wh_error **err)
+{
+  int cur = dup(rootfd);
+  if (cur < 0)
+    return wh_error_errno(err, "dup");
+  if (strcmp(dir, ".") == 0)
+    return cur;
+  _cleanup_free_ char *copy = strdup(dir);
+  if (!copy) {
+    close(cur);
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  }
+  char *save = NULL;
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT) {
+      if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
+        int e = errno;
+        close(cur);
+        return wh_error_errnum(err, e, "%s: mkdir %s", path, c);
+      }
+      next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next < 0) {
+      int e = errno;
+      struct stat st;
+      bool link = fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+      close(cur);
+      if (link)
+        return wh_error_set(err, WH_ERR_INVALID,
+                            "entry \"%.200s\": goes through the symlink \"%s\" (a layer may not "
+                            "write through links)", path, c);
+      if (e == ENOTDIR)
+        return wh_error_set(err, WH_ERR_INVALID, "entry \"%.200s\": \"%s\" is not a directory",
+                            path, c);
+      return wh_error_errnum(err, e, "%s: open %s", path, c);
+    }
+    close(cur);
+    cur = next;
+  }
+  return cur;
+}
+
+/* A relative symlink target may not climb above the layer root (docker
+ * refuses these too); absolute targets are resolved inside the
+ * container's root when used, so they stay. */
+static int check_symlink(const char *path, const char *target, struct wh_error **err)
+{
+  if (target[0] == '/')
+    return 0;
+  long depth = 0;
+  for (const char *p = path; *p; p++)
+    if (*p == '/')
+      depth++;
+  const char *t = target;
+  while (*t) {
+    const char *e = strchr(t, '/');
+    size_t n = e ? (size_t) (e - t) : strlen(t);
+    if (n == 2 && t[0] == '.' && t[1] == '.') {
+      if (--depth < 0)
+        return wh_error_set(err, WH_ERR_INVALID,
+                            "symlink \"%.200s\" -> \"%.200s\" points out of the layer", path,
+                            target);
+    } else if (n > 0 && !(n == 1 && t[0] == '.')) {
+      depth++;
+    }
+    t += n;
+    while (*t == '/')
+      t++;
+  }
+  return 0;
+}
+
 static int apply_whiteout(struct unpack *u, const char *dir, enum image_whiteout kind,
                           const char *target, const char *path, struct wh_error **err)
 {
-  _cleanup_close_ int dirfd = wh_mkdir_in_root(u->rootfd, dir, 0755, err);
+  _cleanup_close_ int dirfd = open_parent(u->rootfd, dir, path, err);
   if (dirfd < 0)
-    return wh_error_wrap(err, "%s", path);
+    return -1;
   if (kind == IMAGE_WHITEOUT_OPAQUE) {
     _cleanup_close_ int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d < 0 || fsetxattr(d, "trusted.overlay.opaque", "y", 1, 0) < 0)
@@ -283,9 +363,9 @@ static int apply_entry(struct unpack *u, struct archive_entry *e, uint64_t *cont
   if (wo != IMAGE_WHITEOUT_NONE)
     return apply_whiteout(u, dir, wo, wo_target, path, err);
 
-  _cleanup_close_ int dirfd = wh_mkdir_in_root(u->rootfd, dir, 0755, err);
+  _cleanup_close_ int dirfd = open_parent(u->rootfd, dir, path, err);
   if (dirfd < 0)
-    return wh_error_wrap(err, "%s", path);
+    return -1;
 
   const char *link = archive_entry_hardlink(e);
   if (link)
@@ -313,9 +393,10 @@ static int apply_entry(struct unpack *u, struct archive_entry *e, uint64_t *cont
     const char *target = archive_entry_symlink(e);
     if (!target || !*target || strlen(target) >= IMAGE_TAR_PATH_MAX)
       return wh_error_set(err, WH_ERR_INVALID, "%s: bad symlink target", path);
-    /* The target is stored as is: it is resolved later inside the
-     * container's root, and here every later member's parent goes through
-     * wh_mkdir_in_root(), which resolves links inside the layer. */
+    if (check_symlink(path, target, err) < 0)
+      return -1;
+    /* Stored as is: resolved later inside the container's root; here no
+     * later member may write through it (open_parent). */
     if (symlinkat(target, dirfd, base) < 0)
       return wh_error_errno(err, "%s: symlink", path);
     break;

@@ -4,9 +4,12 @@
  * through a callback, so a layer is unpacked while it downloads. The
  * uncompressed bytes are hashed on the way (the layer's diff id) and
  * counted against a limit (tar bombs). Every member is created with *at
- * calls below the layer directory: parents through wh_mkdir_in_root(), the
+ * calls below the layer directory: parents walked one component at a time
+ * with O_NOFOLLOW (a member that goes through a symlink is refused), the
  * last component as one checked name, so no member (nor a symlink made by
- * an earlier member) can write outside the directory. Whiteouts are stored
+ * an earlier member) can write outside the directory. Relative symlinks
+ * that climb out of the layer, and hard links to anything but a file of
+ * the layer, are refused too. Whiteouts are stored
  * the way overlayfs reads them (a 0/0 character device; the
  * trusted.overlay.opaque xattr), ready to be an overlay lower layer. */
 #pragma once

@@ -21,6 +21,8 @@ class Proxy:
         self.fail_blob_gets = 0     # answer this many blob GETs with 503
         self.fail_status = 503
         self.cut_blob_after = None  # send this many bytes of a blob, then die
+        self.corrupt_blobs = False  # flip a byte in every blob sent
+        self.slow_blobs = 0.0       # seconds between 64 KiB pieces of a blob
         self.requests = []
         self.server = None
 
@@ -117,6 +119,18 @@ class Proxy:
                     self.send_header("Content-Length", length)
                 self.end_headers()
                 if self.command == "HEAD":
+                    return
+                if is_blob_get and proxy.corrupt_blobs and data:
+                    data = bytes([data[0] ^ 0xff]) + data[1:]
+                if is_blob_get and proxy.slow_blobs:
+                    import time
+                    try:
+                        for i in range(0, len(data), 65536):
+                            self.wfile.write(data[i:i + 65536])
+                            self.wfile.flush()
+                            time.sleep(proxy.slow_blobs)
+                    except OSError:
+                        pass
                     return
                 if is_blob_get and proxy.cut_blob_after is not None:
                     self.wfile.write(data[:proxy.cut_blob_after])
