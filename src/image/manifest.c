@@ -332,8 +332,13 @@ int image_config_parse(const char *data, size_t len, struct image_config *out,
   out->platform.os = strdup(os ? os : "linux");
   out->platform.arch = strdup(arch ? arch : "amd64");
   out->platform.variant = dup_or_null(variant);
-  if (created && wh_rfc3339_parse(created, &out->created_ns) < 0)
-    out->created_ns = 0; /* informational only: a bad date is not fatal */
+  /* informational only: a bad date is not fatal. Years outside
+   * 1900-2261 do not fit in int64 nanoseconds (and overflow inside
+   * wh_rfc3339_parse), so they are not handed to it. */
+  if (created && strlen(created) >= 4 && strncmp(created, "1900", 4) >= 0 &&
+      strncmp(created, "2262", 4) < 0 &&
+      wh_rfc3339_parse(created, &out->created_ns) < 0)
+    out->created_ns = 0;
   json_t *cfg = json_object_get(j, "config");
   if (cfg && !json_is_object(cfg) && !json_is_null(cfg)) {
     wh_error_set(err, WH_ERR_INVALID, "image config.config: expected an object");

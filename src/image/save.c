@@ -240,8 +240,8 @@ static int save_docker(struct saver *sv, const struct image_info *info, json_t *
 int image_save(struct image_store *s, char *const *refs, size_t n,
                enum image_archive_format format, int fd, struct wh_error **err)
 {
-  struct saver sv = {.s = s, .a = archive_write_new(), .written = json_object()};
-  _cleanup_json_ json_t *written = sv.written;
+  _cleanup_json_ json_t *written = json_object();
+  struct saver sv = {.s = s, .a = archive_write_new(), .written = written};
   _cleanup_json_ json_t *list = json_array();
   if (!sv.a)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
