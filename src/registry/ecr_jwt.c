@@ -382,9 +382,13 @@ static int parse_access(json_t *arr, struct ecr_jwt_claims *out,
     if (!json_is_object(e))
       return wh_error_set(err, WH_ERR_INVALID, "%s: expected an object",
                           path);
-    if (wh_json_get_string(e, "type", path, true, &type, err) < 0 ||
-        wh_json_get_string(e, "name", path, true, &name, err) < 0 ||
-        wh_json_get_array(e, "actions", path, true, &actions, err) < 0 ||
+    char tpath[64], npath[64], apath[64];
+    snprintf(tpath, sizeof(tpath), "%s.type", path);
+    snprintf(npath, sizeof(npath), "%s.name", path);
+    snprintf(apath, sizeof(apath), "%s.actions", path);
+    if (wh_json_get_string(e, "type", tpath, true, &type, err) < 0 ||
+        wh_json_get_string(e, "name", npath, true, &name, err) < 0 ||
+        wh_json_get_array(e, "actions", apath, true, &actions, err) < 0 ||
         check_resource(type, name, strlen(name), path, err) < 0)
       return -1;
     unsigned bits = 0;
@@ -413,8 +417,8 @@ static int check_header(const char *s, size_t len, struct wh_error **err)
   if (!h)
     return -1;
   const char *alg = NULL, *typ = NULL;
-  if (wh_json_get_string(h, "alg", "header", true, &alg, err) < 0 ||
-      wh_json_get_string(h, "typ", "header", false, &typ, err) < 0) {
+  if (wh_json_get_string(h, "alg", "header.alg", true, &alg, err) < 0 ||
+      wh_json_get_string(h, "typ", "header.typ", false, &typ, err) < 0) {
     as_denied(err);
     return -1;
   }
