@@ -9,6 +9,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "registry/ecr_glob.h"
 
 #define DAY_S 86400
 
@@ -31,24 +32,7 @@ void ecr_lifecycle_free(struct ecr_lifecycle *p)
 
 bool ecr_lc_tag_match(const char *pattern, const char *tag)
 {
-  const char *p = pattern, *t = tag, *star = NULL, *retry = NULL;
-  while (*t) {
-    if (*p == '*') {
-      star = p++;
-      retry = t;
-    } else if (*p && *p == *t) {
-      p++;
-      t++;
-    } else if (star) {
-      p = star + 1;
-      t = ++retry;
-    } else {
-      return false;
-    }
-  }
-  while (*p == '*')
-    p++;
-  return *p == '\0';
+  return ecr_glob_match(pattern, tag, false, false);
 }
 
 static bool is_tag_char(char c)

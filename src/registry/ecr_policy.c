@@ -10,6 +10,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "registry/ecr_glob.h"
 
 struct stmt {
   bool deny;
@@ -77,28 +78,7 @@ const char *const *ecr_policy_oci_actions(enum ecr_oci_op op)
 
 bool ecr_policy_action_match(const char *pattern, const char *action)
 {
-  /* Greedy glob with one backtrack point: linear in practice, no
-   * recursion for a hostile pattern to exploit. */
-  const char *p = pattern, *a = action, *star = NULL, *retry = NULL;
-  while (*a) {
-    if (*p == '*') {
-      star = p++;
-      retry = a;
-    } else if (*p && (*p == '?' ||
-                      tolower((unsigned char) *p) ==
-                      tolower((unsigned char) *a))) {
-      p++;
-      a++;
-    } else if (star) {
-      p = star + 1;
-      a = ++retry;
-    } else {
-      return false;
-    }
-  }
-  while (*p == '*')
-    p++;
-  return *p == '\0';
+  return ecr_glob_match(pattern, action, true, true);
 }
 
 bool ecr_policy_action_known(const char *name)

@@ -253,6 +253,38 @@ static void aws_query_canonical_forms(void **state)
   }
 }
 
+/* botocore's canonical request for an already-encoded path with dot
+ * segments and a query, from /usr/bin/python3 with python3-botocore:
+ *   req = AWSRequest(method="GET", url="http://h/a/%E1%88%B4/./b/../c"
+ *                    "?b=2&a=x%20y&a=1&flag", data=b"")
+ *   req.headers["X-Amz-Date"] = "20261123T163005Z"
+ *   SigV4Auth(Credentials("AKID", "s"), "ecr", "us-east-1")
+ *       .canonical_request(req)
+ * The wire path is encoded again, as botocore does for every service but
+ * S3. */
+static void botocore_canonical_path_and_query(void **state)
+{
+  (void) state;
+  const char *names[] = { "host", "x-amz-date", NULL };
+  struct ecr_sigv4_auth auth = { .signed_headers = (char **) names,
+                                 .n_signed = 2 };
+  struct ecr_sigv4_header h[] = { { "Host", "h" },
+                                  { "X-Amz-Date", "20261123T163005Z" } };
+  struct ecr_sigv4_request req = {
+    .method = "GET", .path = "/a/%E1%88%B4/./b/../c",
+    .query = "b=2&a=x%20y&a=1&flag", .headers = h, .n_headers = 2,
+    .payload_sha256 =
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  };
+  char *creq = ecr_sigv4_canonical_request(&req, &auth, false, NULL);
+  assert_non_null(creq);
+  assert_string_equal(creq,
+      "GET\n/a/%25E1%2588%25B4/c\na=1&a=x%20y&b=2&flag=\nhost:h\n"
+      "x-amz-date:20261123T163005Z\n\nhost;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  free(creq);
+}
+
 #define BOTO_KEY "AKIAWHARFTEST0001"
 #define BOTO_SECRET "wharf/SecretKey+Example0123456789abcdefgh"
 #define BOTO_TARGET "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories"
@@ -518,6 +550,7 @@ int main(void)
     cmocka_unit_test(aws_suite_verifies),
     cmocka_unit_test(aws_get_vanilla_intermediates),
     cmocka_unit_test(aws_query_canonical_forms),
+    cmocka_unit_test(botocore_canonical_path_and_query),
     cmocka_unit_test(botocore_request_verifies),
     cmocka_unit_test(botocore_tampering_is_refused),
     cmocka_unit_test(stale_and_future_dates_are_refused),
