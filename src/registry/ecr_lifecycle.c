@@ -463,3 +463,33 @@ int ecr_lifecycle_evaluate(const struct ecr_lifecycle *p,
       out->expired[out->n_expired++] = i;
   return 0;
 }
+
+json_t *ecr_lifecycle_preview_json(const struct ecr_lc_result *r,
+                                   const struct ecr_lc_image *images)
+{
+  json_t *arr = json_array();
+  for (size_t k = 0; arr && k < r->n_rules; k++) {
+    for (size_t j = 0; j < r->rules[k].n; j++) {
+      const struct ecr_lc_image *im = &images[r->rules[k].images[j]];
+      json_t *o = json_pack("{s:s}", "imageDigest",
+                            im->digest ? im->digest : "");
+      json_t *tags = im->n_tags ? json_array() : NULL;
+      for (size_t t = 0; tags && t < im->n_tags; t++)
+        json_array_append_new(tags, json_string(im->tags[t]));
+      if (!o || (im->n_tags && !tags) ||
+          (tags && json_object_set_new(o, "imageTags", tags) < 0) ||
+          json_object_set_new(o, "imagePushedAt",
+                              json_integer(im->pushed_at)) < 0 ||
+          json_object_set_new(o, "action",
+                              json_pack("{s:s}", "type", "EXPIRE")) < 0 ||
+          json_object_set_new(o, "appliedRulePriority",
+                              json_integer(r->rules[k].priority)) < 0 ||
+          json_array_append_new(arr, o) < 0) {
+        json_decref(o);
+        json_decref(arr);
+        return NULL;
+      }
+    }
+  }
+  return arr;
+}

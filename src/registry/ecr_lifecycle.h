@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct wh_error;
 
 #define ECR_LC_MAX_BYTES 30720       /* lifecyclePolicyText in the model */
@@ -100,3 +102,11 @@ int ecr_lifecycle_evaluate(const struct ecr_lifecycle *p,
                            int64_t now, struct ecr_lc_result *out,
                            struct wh_error **err);
 void ecr_lc_result_free(struct ecr_lc_result *r);
+
+/* GetLifecyclePolicyPreview's previewResults for r: one
+ * LifecyclePolicyPreviewResult per expired image, rule by rule, oldest
+ * first: {"imageDigest", "imageTags" (when tagged), "imagePushedAt" (epoch
+ * seconds, the JSON 1.1 timestamp form), "action": {"type": "EXPIRE"},
+ * "appliedRulePriority"}. New reference; NULL on ENOMEM. */
+json_t *ecr_lifecycle_preview_json(const struct ecr_lc_result *r,
+                                   const struct ecr_lc_image *images);

@@ -143,6 +143,33 @@ static void aws_multiple_rules_example_a(void **state)
                 "\"tagPatternList\": [\"beta*\"]"), im, 3, "A", "1,0,0");
 }
 
+/* The preview in GetLifecyclePolicyPreview's shape, for Example A. */
+static void preview_json(void **state)
+{
+  (void) state;
+  struct ecr_lifecycle *p = parse(TWO_RULES(
+      "\"tagPrefixList\": [\"prod\"]", "\"tagPrefixList\": [\"beta\"]"));
+  static const char *const ta[] = { "beta-1", "prod-1" };
+  static const char *const tb[] = { "beta-2", "prod-2" };
+  const struct ecr_lc_image im[] = {
+    { "sha256:aa", ta, 2, 1000, 0 },
+    { "sha256:bb", tb, 2, 2000, 0 },
+    { "sha256:cc", NULL, 0, 500, 0 },
+  };
+  struct ecr_lc_result r;
+  assert_int_equal(ecr_lifecycle_evaluate(p, im, 3, 5000, &r, NULL), 0);
+  json_t *j = ecr_lifecycle_preview_json(&r, im);
+  char *s = json_dumps(j, JSON_COMPACT);
+  assert_string_equal(s, "[{\"imageDigest\":\"sha256:aa\",\"imageTags\":"
+                      "[\"beta-1\",\"prod-1\"],\"imagePushedAt\":1000,"
+                      "\"action\":{\"type\":\"EXPIRE\"},"
+                      "\"appliedRulePriority\":1}]");
+  free(s);
+  json_decref(j);
+  ecr_lc_result_free(&r);
+  ecr_lifecycle_free(p);
+}
+
 /* Example B: every prefix of the list must be matched by some tag. */
 static void aws_multiple_tags_example_b(void **state)
 {
@@ -412,6 +439,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(aws_filtering_on_age_and_count),
     cmocka_unit_test(aws_multiple_rules_example_a),
+    cmocka_unit_test(preview_json),
     cmocka_unit_test(aws_multiple_tags_example_b),
     cmocka_unit_test(protect_then_cap),
     cmocka_unit_test(since_pulled_and_ties),
