@@ -551,3 +551,49 @@ bool ecr_jwt_allows(const struct ecr_jwt_claims *c, const char *name,
       have |= c->access[i].actions;
   return actions != 0 && (have & actions) == actions;
 }
+
+#define LOGIN_AUD "ecr-login"
+
+char *ecr_jwt_login_token(const unsigned char *key, size_t key_len,
+                          const char *issuer, const char *user, int64_t now_s,
+                          int64_t ttl_s, int64_t *expires_out,
+                          struct wh_error **err)
+{
+  struct ecr_jwt_claims c = {
+    .iss = (char *) issuer, .sub = (char *) user, .aud = (char *) LOGIN_AUD,
+    .exp = now_s + ttl_s, .nbf = now_s, .iat = now_s,
+  };
+  _cleanup_free_ char *jwt = ecr_jwt_sign(&c, key, key_len, err);
+  if (!jwt)
+    return NULL;
+  _cleanup_free_ char *pair = NULL;
+  if (asprintf(&pair, "AWS:%s", jwt) < 0)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory"), NULL;
+  /* Standard base64 with padding, as ECR's token is. */
+  size_t len = strlen(pair);
+  char *out = malloc(4 * ((len + 2) / 3) + 1);
+  if (!out)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory"), NULL;
+  EVP_EncodeBlock((unsigned char *) out, (const unsigned char *) pair,
+                  (int) len);
+  if (expires_out)
+    *expires_out = c.exp;
+  return out;
+}
+
+char *ecr_jwt_login_verify(const unsigned char *key, size_t key_len,
+                           const char *issuer, const char *password,
+                           int64_t now_s, struct wh_error **err)
+{
+  struct ecr_jwt_verify_opts o = { .now_s = now_s, .issuer = issuer,
+                                   .audience = LOGIN_AUD };
+  struct ecr_jwt_claims c;
+  if (ecr_jwt_verify(password, key, key_len, &o, &c, err) < 0)
+    return NULL;
+  char *user = c.sub ? strdup(c.sub) : NULL;
+  ecr_jwt_claims_free(&c);
+  if (!user)
+    return wh_error_set(err, WH_ERR_DENIED, "login token names no user"),
+           NULL;
+  return user;
+}

@@ -98,6 +98,24 @@ int ecr_scopes_parse(const char *const *scopes, size_t n_scopes,
                      struct ecr_jwt_access **out, size_t *n_out,
                      struct wh_error **err);
 
+/* GetAuthorizationToken: ECR's authorizationToken is base64("AWS:" +
+ * password); `aws ecr get-login-password` prints the password and
+ * `podman login -u AWS` sends it back as basic auth. wharf's password is
+ * a JWT under the same key with aud "ecr-login" (never valid as a bearer
+ * token, whose aud is the service) naming the user, valid ttl_s (ECR: 12
+ * hours). Returns the base64 authorizationToken (caller frees) and its
+ * expiry in *expires_out. */
+char *ecr_jwt_login_token(const unsigned char *key, size_t key_len,
+                          const char *issuer, const char *user, int64_t now_s,
+                          int64_t ttl_s, int64_t *expires_out,
+                          struct wh_error **err);
+
+/* Check the password half of a login (basic auth user "AWS"): returns the
+ * user it was issued to (caller frees) or NULL with WH_ERR_DENIED. */
+char *ecr_jwt_login_verify(const unsigned char *key, size_t key_len,
+                           const char *issuer, const char *password,
+                           int64_t now_s, struct wh_error **err);
+
 /* Format actions as "pull,push,delete" order (for the access claim and
  * logs); writes at most 18 bytes into out. */
 void ecr_jwt_actions_format(unsigned actions, char out[24]);

@@ -381,6 +381,46 @@ static void scopes(void **state)
   assert_string_equal(buf, "delete");
 }
 
+/* GetAuthorizationToken round trip: base64("AWS:" + password), the
+ * password verifies as a login for the user, and is useless as a bearer
+ * token (audience) and after 12 hours. */
+static void login_token(void **state)
+{
+  (void) state;
+  int64_t exp = 0;
+  char *tok = ecr_jwt_login_token(key(), strlen(PYJWT_KEY), "wharf-registry",
+                                  "alice", PYJWT_IAT, 12 * 3600, &exp, NULL);
+  assert_non_null(tok);
+  assert_int_equal(exp, PYJWT_IAT + 12 * 3600);
+  unsigned char raw[2048];
+  int n = EVP_DecodeBlock(raw, (const unsigned char *) tok, (int) strlen(tok));
+  assert_true(n > 4);
+  while (n > 0 && raw[n - 1] == '\0')
+    n--;  /* EVP_DecodeBlock counts padding as zero bytes */
+  raw[n] = '\0';
+  assert_memory_equal(raw, "AWS:", 4);
+  const char *password = (const char *) raw + 4;
+  char *user = ecr_jwt_login_verify(key(), strlen(PYJWT_KEY), "wharf-registry",
+                                    password, PYJWT_IAT + 3600, NULL);
+  assert_non_null(user);
+  assert_string_equal(user, "alice");
+  free(user);
+  struct wh_error *err = NULL;
+  assert_null(ecr_jwt_login_verify(key(), strlen(PYJWT_KEY), "wharf-registry",
+                                   password, PYJWT_IAT + 13 * 3600, &err));
+  assert_non_null(strstr(err->msg, "expired"));
+  wh_error_free(err);
+  struct ecr_jwt_verify_opts o = opts_at(PYJWT_IAT + 10);
+  expect_denied(password, o, "not for this service");
+  /* And a bearer token is not a login password. */
+  err = NULL;
+  assert_null(ecr_jwt_login_verify(key(), strlen(PYJWT_KEY), "wharf-registry",
+                                   PYJWT_TOKEN, PYJWT_IAT + 10, &err));
+  assert_int_equal(err->kind, WH_ERR_DENIED);
+  wh_error_free(err);
+  free(tok);
+}
+
 static void base64url(void **state)
 {
   (void) state;
@@ -417,6 +457,7 @@ int main(void)
     cmocka_unit_test(bad_claims_are_named),
     cmocka_unit_test(sign_requires_claims_and_key),
     cmocka_unit_test(scopes),
+    cmocka_unit_test(login_token),
     cmocka_unit_test(base64url),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
