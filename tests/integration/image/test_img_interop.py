@@ -78,7 +78,7 @@ def test_wharf_save_then_podman_load(tmp_path, podman, wharf, rootfs_tar, fmt):
         podman.run("image", "unmount", "localhost/wb:2")
 
 
-def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf):
+def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf, wharf_factory):
     img = Image([busybox_layer(), tar_bytes([("x", "file", "x")])])
     layout = str(tmp_path / "l")
     write_layout(layout, [img])
@@ -90,8 +90,7 @@ def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf):
                        capture_output=True)
     assert r.stdout == img.manifest.data     # the manifest travels byte for byte
     # and back in: load into a fresh store gives the same image
-    from conftest import Wharf
-    w2 = Wharf(str(tmp_path / "second"))
+    w2 = wharf_factory(tmp_path / "second")
     assert w2.out("load", "-q", "-i", out).strip() == img.config.digest
 
 
