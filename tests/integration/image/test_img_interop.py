@@ -15,8 +15,10 @@ class Podman:
         # podman refuses a runroot longer than 50 characters
         import tempfile
         self.runroot = tempfile.mkdtemp(prefix="wh-pr-", dir="/tmp")
+        # --tmpdir: podman's default (/run/libpod) is shared with every other
+        # podman on the machine, and `system reset` below would remove it.
         self.base = ["podman", "--root", os.path.join(tmp, "podman-root"),
-                     "--runroot", self.runroot,
+                     "--runroot", self.runroot, "--tmpdir", os.path.join(tmp, "podman-tmp"),
                      "--events-backend", "file", "--cgroup-manager", "cgroupfs"]
         self.tmp = tmp
 
