@@ -103,6 +103,23 @@ static const char usage_pull[] =
 
 enum { O_PLATFORM = 256, O_TLS, O_CREDS, O_AUTHFILE, O_MAXLAYER, O_FORMAT, O_DIGESTFILE };
 
+/* The registry options pull and push share. */
+static int client_option(int c, const char *arg, struct image_client_opts *o,
+                         struct wh_error **err)
+{
+  bool v;
+  switch (c) {
+  case O_TLS:
+    if (wharf_parse_bool(arg, &v, "--tls-verify", err) < 0)
+      return -1;
+    o->tls_verify = v;
+    return 0;
+  case O_CREDS: o->creds = arg; return 0;
+  case O_AUTHFILE: o->auth_file = arg; return 0;
+  default: return wh_error_set(err, WH_ERR_INTERNAL, "not a registry option");
+  }
+}
+
 int wharf_client_opts(const struct wharf_globals *g, struct image_regconf *conf,
                       struct wh_error **err)
 {
@@ -127,15 +144,12 @@ int wharf_cmd_pull(const struct wharf_globals *g, int argc, char **argv, struct 
   while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
     switch (c) {
     case O_PLATFORM: po.platform = optarg; break;
-    case O_TLS: {
-      bool v;
-      if (wharf_parse_bool(optarg, &v, "--tls-verify", err) < 0)
+    case O_TLS:
+    case O_CREDS:
+    case O_AUTHFILE:
+      if (client_option(c, optarg, &po.client, err) < 0)
         return -1;
-      po.client.tls_verify = v;
       break;
-    }
-    case O_CREDS: po.client.creds = optarg; break;
-    case O_AUTHFILE: po.client.auth_file = optarg; break;
     case O_MAXLAYER:
       if (wharf_parse_size(optarg, &po.max_layer_bytes, err) < 0)
         return -1;
@@ -192,15 +206,12 @@ int wharf_cmd_push(const struct wharf_globals *g, int argc, char **argv, struct 
   int c;
   while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
     switch (c) {
-    case O_TLS: {
-      bool v;
-      if (wharf_parse_bool(optarg, &v, "--tls-verify", err) < 0)
+    case O_TLS:
+    case O_CREDS:
+    case O_AUTHFILE:
+      if (client_option(c, optarg, &po.client, err) < 0)
         return -1;
-      po.client.tls_verify = v;
       break;
-    }
-    case O_CREDS: po.client.creds = optarg; break;
-    case O_AUTHFILE: po.client.auth_file = optarg; break;
     case O_DIGESTFILE: digestfile = optarg; break;
     case 'q': quiet = true; break;
     case 'h': fputs(usage_push, stdout); return 0;

@@ -609,7 +609,9 @@ int image_client_new(const char *domain, const struct image_client_opts *o,
   c->cli_creds = o->creds ? strdup(o->creds) : NULL;
   c->auth_file = o->auth_file ? strdup(o->auth_file) : NULL;
   c->easy = curl_easy_init();
-  bool insecure = o->tls_verify == 0 || image_regconf_insecure(o->conf, domain);
+  /* an explicit --tls-verify wins over the configuration */
+  bool insecure = o->tls_verify == 0 ||
+                  (o->tls_verify < 0 && image_regconf_insecure(o->conf, domain));
   c->verify = !insecure;
   if (!c->domain || !c->easy || asprintf(&c->base, "https://%s", domain) < 0) {
     image_client_free(c);

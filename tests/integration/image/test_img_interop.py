@@ -7,7 +7,8 @@ import tarfile
 
 import pytest
 
-from imgutil import Image, busybox_layer, sha256, skopeo_push_layout, tar_bytes, write_layout
+from imgutil import (Image, Wharf, busybox_layer, sha256, skopeo_push_layout, tar_bytes,
+                     write_layout)
 
 
 class Podman:
@@ -90,7 +91,6 @@ def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf):
                        capture_output=True)
     assert r.stdout == img.manifest.data     # the manifest travels byte for byte
     # and back in: load into a fresh store gives the same image
-    from conftest import Wharf
     w2 = Wharf(str(tmp_path / "second"))
     assert w2.out("load", "-q", "-i", out).strip() == img.config.digest
 
