@@ -19,10 +19,10 @@
 #include "wharf_image.h"
 #include "wharf_image_util.h"
 
-int wharf_open_store(const struct wharf_globals *g, bool exclusive, struct image_store **s,
-                     struct wh_error **err)
+int wharf_open_store(const struct wharf_globals *g, enum image_store_mode mode,
+                     struct image_store **s, struct wh_error **err)
 {
-  return image_store_open(g->root, exclusive, s, err);
+  return image_store_open(g->root, mode, s, err);
 }
 
 int wharf_parse_size(const char *s, uint64_t *out, struct wh_error **err)
@@ -167,7 +167,7 @@ int wharf_cmd_pull(const struct wharf_globals *g, int argc, char **argv, struct 
   po.client.conf = &conf;
   po.progress = quiet ? NULL : stdout;
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_WRITE, &s, err) < 0)
     return -1;
   _cleanup_free_ char *id = NULL;
   if (image_pull(s, argv[optind], &po, &id, err) < 0)
@@ -226,7 +226,7 @@ int wharf_cmd_push(const struct wharf_globals *g, int argc, char **argv, struct 
   po.client.conf = &conf;
   po.progress = quiet ? NULL : stdout;
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   _cleanup_free_ char *digest = NULL;
   if (image_push(s, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &po, &digest,
@@ -304,7 +304,7 @@ int wharf_cmd_images(const struct wharf_globals *g, int argc, char **argv, struc
   if (optind != argc)
     return wh_error_set(err, WH_ERR_INVALID, "images: unexpected argument \"%s\"", argv[optind]);
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   struct image_info *v = NULL;
   size_t n = 0;
@@ -448,7 +448,7 @@ int wharf_cmd_inspect(const struct wharf_globals *g, int argc, char **argv, stru
   if (optind >= argc)
     return wh_error_set(err, WH_ERR_INVALID, "inspect: expected IMAGE");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   _cleanup_json_ json_t *a = json_array();
   for (int k = optind; k < argc; k++) {
@@ -487,7 +487,7 @@ int wharf_cmd_history(const struct wharf_globals *g, int argc, char **argv, stru
   if (optind + 1 != argc)
     return wh_error_set(err, WH_ERR_INVALID, "history: expected one IMAGE");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   struct image_info info;
   if (image_store_lookup(s, argv[optind], &info, err) < 0)

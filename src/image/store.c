@@ -139,7 +139,7 @@ int store_sweep(struct image_store *s, struct wh_error **err)
   return 0;
 }
 
-int image_store_open(const char *root, bool exclusive, struct image_store **out,
+int image_store_open(const char *root, enum image_store_mode mode, struct image_store **out,
                      struct wh_error **err)
 {
   if (wh_mkdir_p_at(AT_FDCWD, root, 0700, err) < 0)
@@ -156,6 +156,7 @@ int image_store_open(const char *root, bool exclusive, struct image_store **out,
     goto fail;
   }
   s->lockfd = openat(s->rootfd, "wharf.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  bool exclusive = mode != IMAGE_STORE_READ;
   if (s->lockfd < 0 || flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
     wh_error_errno(err, "image store %s: lock", root);
     goto fail;
@@ -184,6 +185,12 @@ int image_store_open(const char *root, bool exclusive, struct image_store **out,
      * is what an interrupted writer left. */
     if (sweep_dir(s, s->tmpfd, "", NULL, err) < 0 || store_sweep(s, err) < 0)
       goto fail;
+  }
+  /* converting to shared lets readers in; no other writer can sweep (it
+   * needs the exclusive lock) until we are done */
+  if (mode == IMAGE_STORE_WRITE && flock(s->lockfd, LOCK_SH) < 0) {
+    wh_error_errno(err, "image store %s: lock", root);
+    goto fail;
   }
   *out = s;
   return 0;
