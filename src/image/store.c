@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/digest.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/id.h"
@@ -308,25 +307,6 @@ int image_store_blob_adopt(struct image_store *s, const char *tmpname, const cha
     return wh_error_errno(err, "blob %s: rename into place", digest);
   }
   return 0;
-}
-
-int image_store_blob_put(struct image_store *s, const char *digest, const void *data,
-                         size_t len, struct wh_error **err)
-{
-  char got[WH_DIGEST_STR_MAX];
-  if (wh_digest_buf(WH_SHA256, data, len, got, err) < 0)
-    return -1;
-  if (strcmp(got, digest) != 0)
-    return wh_error_set(err, WH_ERR_DIGEST, "blob %s: content has digest %s", digest, got);
-  _cleanup_free_ char *name = NULL;
-  _cleanup_close_ int fd = image_store_tmp_file(s, "blob", &name, err);
-  if (fd < 0)
-    return -1;
-  if (wh_write_all(fd, data, len, err) < 0) {
-    unlinkat(s->tmpfd, name, 0);
-    return wh_error_wrap(err, "blob %s", digest);
-  }
-  return image_store_blob_adopt(s, name, digest, err);
 }
 
 int image_store_layer_adopt(struct image_store *s, const char *tmpname, const char *chain_id,
