@@ -155,10 +155,18 @@ int image_store_open(const char *root, enum image_store_mode mode, struct image_
     goto fail;
   }
   s->lockfd = openat(s->rootfd, "wharf.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  bool exclusive = mode != IMAGE_STORE_READ;
-  if (s->lockfd < 0 || flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
-    wh_error_errno(err, "image store %s: lock", root);
-    goto fail;
+  /* A writer sweeps only when it gets the store to itself at once; with
+   * another writer or reader at work it skips the sweep rather than wait
+   * (the next uncontended writer does it). */
+  bool exclusive = false;
+  if (s->lockfd >= 0 && mode == IMAGE_STORE_WRITE)
+    exclusive = flock(s->lockfd, LOCK_EX | LOCK_NB) == 0;
+  if (!exclusive) {
+    exclusive = mode == IMAGE_STORE_EXCLUSIVE;
+    if (s->lockfd < 0 || flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+      wh_error_errno(err, "image store %s: lock", root);
+      goto fail;
+    }
   }
   blobs = open_dir(s->rootfd, "blobs", err);
   if (blobs < 0)
@@ -187,7 +195,7 @@ int image_store_open(const char *root, enum image_store_mode mode, struct image_
   }
   /* converting to shared lets readers in; no other writer can sweep (it
    * needs the exclusive lock) until we are done */
-  if (mode == IMAGE_STORE_WRITE && flock(s->lockfd, LOCK_SH) < 0) {
+  if (mode == IMAGE_STORE_WRITE && exclusive && flock(s->lockfd, LOCK_SH) < 0) {
     wh_error_errno(err, "image store %s: lock", root);
     goto fail;
   }

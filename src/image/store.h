@@ -26,9 +26,10 @@ struct image_store;
 
 /* How a command uses the store (the flock on wharf.lock):
  *   READ       shared: images, inspect, push, save.
- *   WRITE      pull, load, import: exclusive just long enough to sweep
- *              what interrupted writers left, then shared, so readers and
- *              other pulls run alongside; files are only added.
+ *   WRITE      pull, load, import: when the store is free, exclusive just
+ *              long enough to sweep what interrupted writers left (skipped
+ *              when anyone else is in), then shared, so readers and other
+ *              pulls run alongside; files are only added.
  *   EXCLUSIVE  rmi, prune, tag: held throughout, because removal sweeps
  *              files without rows and must not see another writer's
  *              renamed-but-uncommitted ones. */

@@ -122,8 +122,12 @@ def test_readers_and_a_second_pull_run_during_a_pull(tmp_path, oci_registry, wha
         # is still downloading (the proxy sends 64 KiB per 50 ms)
         assert wharf.json("images", "--format", "json") == []
         assert procs[0].poll() is None
-        # nor does a second pull of the same image; both register it
+        # nor does a second pull of the same image: it is downloading too
+        # (its own temporaries appear) while the first still runs
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        wait_for(lambda: len([f for f in wharf.store_files() if f.startswith("tmp/layer-")]) >= 2,
+                 10, what="the second pull to start")
+        assert procs[0].poll() is None
         for pr in procs:
             out, errout = pr.communicate(timeout=60)
             assert pr.returncode == 0, errout
