@@ -9,7 +9,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "image/creds.h"
-#include "image/pull.h"
+#include "image/ref.h"
 #include "image/regconf.h"
 #include "image/store.h"
 #include "oci/reference.h"
