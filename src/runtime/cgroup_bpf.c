@@ -152,19 +152,17 @@ int rt_cgroup_bpf_devices(const char *dir, const struct oci_resources *r,
   a.insns = (uintptr_t) p->insn;
   a.insn_cnt = (uint32_t) p->n;
   a.license = (uintptr_t) "Apache-2.0";
-  a.log_buf = (uintptr_t) log;
-  a.log_size = sizeof(log);
-  a.log_level = 1;
+  /* no verifier log on the fast path (it costs); only to explain a
+   * refusal */
   _cleanup_close_ int prog = (int) bpf(BPF_PROG_LOAD, &a);
   if (prog < 0) {
-    /* without a log the kernel may still fail; retry with none so ENOSPC
-     * from a small log does not hide success */
-    a.log_buf = 0;
-    a.log_size = 0;
-    a.log_level = 0;
-    prog = (int) bpf(BPF_PROG_LOAD, &a);
-    if (prog < 0)
-      return wh_error_errno(err, "device program: load (%.200s)", log);
+    int e = errno;
+    a.log_buf = (uintptr_t) log;
+    a.log_size = sizeof(log);
+    a.log_level = 1;
+    bpf(BPF_PROG_LOAD, &a);
+    errno = e;
+    return wh_error_errno(err, "device program: load (%.200s)", log);
   }
   _cleanup_close_ int cg = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (cg < 0)
