@@ -14,6 +14,7 @@ PACKAGES=(
   python3-pytest python3-requests python3-botocore awscli
   skopeo podman umoci crun runc containerd busybox-static
   iproute2 nftables curl jq util-linux procps psmisc openssl
+  qemu-system-x86   # wharf-runtime's pure cgroup v2 test tier boots a kernel
   # benchmarks
   hyperfine wrk apache2-utils nginx-light docker-registry time
 )
