@@ -17,8 +17,7 @@ import pytest
 
 from wharfutil import bin_path
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.no_asan]  # the VM runs the normal build's binary only
+pytestmark = pytest.mark.slow
 CACHE = "/var/cache/wharf-test"
 
 
