@@ -270,10 +270,15 @@ static int spawn(struct create_job *j, struct wh_error **err)
         write_map(j->pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0)
       return -1;
   }
-  if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0)
-    return wh_error_wrap(err, "join cgroup");
+  /* init sets up its mounts while we put it in its cgroup */
   if (rt_sync_send(j->sync[0], RT_SYNC_GO, NULL, err) < 0)
     return -1;
+  if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0)
+    return wh_error_wrap(err, "join cgroup");
+  if (rt_sync_send(j->sync[0], RT_SYNC_CGROUP, NULL, err) < 0) {
+    /* init failed meanwhile: its message is still in the socket */
+    wh_error_freep(err);
+  }
   return parent_sync(j, err);
 }
 
