@@ -417,7 +417,7 @@ int engine_container_stop(struct engine *e, const char *ref, int timeout_s,
     return -1;
   if (db_exec(e, "UPDATE containers SET stop_requested=1 WHERE id=?", "s", err, c.id) < 0)
     return -1;
-  if (strcmp(c.state, "running") || !monitor_alive(&c))
+  if ((strcmp(c.state, "running") && strcmp(c.state, "restarting")) || !monitor_alive(&c))
     return 0;
   int sig = SIGTERM;
   const char *ss = json_string_value(json_object_get(c.config, "StopSignal"));
@@ -483,7 +483,7 @@ int engine_container_remove(struct engine *e, const char *ref, bool force,
   _cleanup_ctr_ struct ctr c = {0};
   if (load_ref(e, ref, &c, err) < 0)
     return -1;
-  if (!strcmp(c.state, "running") && monitor_alive(&c)) {
+  if ((!strcmp(c.state, "running") || !strcmp(c.state, "restarting")) && monitor_alive(&c)) {
     if (!force)
       return wh_error_set(err, WH_ERR_BUSY, "cannot remove container %s: it is running (stop it first, or use -f)", c.name);
     db_exec(e, "UPDATE containers SET stop_requested=1 WHERE id=?", "s", NULL, c.id);
@@ -569,7 +569,8 @@ static void sweep_orphans(struct engine *e, const char *base)
 int engine_reconcile(struct engine *e, struct wh_error **err)
 {
   _cleanup_json_ json_t *rows = db_query(e, "SELECT id FROM containers WHERE state IN"
-                                            " ('creating', 'removing', 'running')", "", err);
+                                            " ('creating', 'removing', 'running', 'restarting')",
+                                         "", err);
   if (!rows)
     return -1;
   size_t i;
@@ -580,7 +581,7 @@ int engine_reconcile(struct engine *e, struct wh_error **err)
       continue;
     if (monitor_alive(&c))
       continue;
-    if (!strcmp(c.state, "running")) {
+    if (!strcmp(c.state, "running") || !strcmp(c.state, "restarting")) {
       /* The monitor died (killed): nobody reaps, logs or restarts the
        * container any more, so stop it and record that. */
       ocirt_delete(e, &c, true, NULL);

@@ -22,7 +22,8 @@ static void ts(int64_t ns, char out[WH_RFC3339_MAX])
  * not running (reconcile fixes the row at the next writer). */
 static const char *status_of(const struct ctr *c)
 {
-  if (!strcmp(c->state, "running") && !proc_alive(c->owner_pid, c->owner_start))
+  if ((!strcmp(c->state, "running") || !strcmp(c->state, "restarting")) &&
+      !proc_alive(c->owner_pid, c->owner_start))
     return "exited";
   if (!strcmp(c->state, "creating"))
     return "created";
@@ -74,7 +75,7 @@ json_t *engine_container_inspect(struct engine *e, const char *ref,
         "Source", json_object_get(m, "Source"), "Destination", json_object_get(m, "Target"),
         "RW", !json_is_true(json_object_get(m, "ReadOnly"))));
   json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}",
-      "Status", status, "Running", running, "Paused", false, "Restarting", false,
+      "Status", status, "Running", running, "Paused", false, "Restarting", !strcmp(status, "restarting"),
       "OOMKilled", false, "Dead", false, "Pid", running ? c.pid : 0,
       "ExitCode", c.exit_code, "Error", c.error ? c.error : "",
       "StartedAt", started, "FinishedAt", finished);

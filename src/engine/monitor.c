@@ -429,11 +429,16 @@ static int monitor_main(struct engine *e, const char *id, int client)
     if (ctr_load(e, id, &c, NULL) < 0)
       break;
     bool again = should_restart(&c, code);
-    ctr_set_exited(e, id, code, NULL, NULL);
-    if (!again)
+    if (!again) {
+      ctr_set_exited(e, id, code, NULL, NULL);
       break;
+    }
+    /* "restarting" until the next run starts, so nobody mistakes the
+     * pause between runs for the end. */
+    db_exec(e, "UPDATE containers SET state='restarting', pid=0, exit_code=?, finished_ns=?,"
+               " restart_count=restart_count+1 WHERE id=?", "dis", NULL, code,
+            wh_now_real_ns(), id);
     send_code(&m, FRAME_EXIT, code, NULL);
-    db_exec(e, "UPDATE containers SET restart_count=restart_count+1 WHERE id=?", "s", NULL, id);
     c.restart_count++;
     /* docker's back-off starts at 100 ms and doubles; cap it at 2 s. */
     int shift = c.restart_count < 5 ? c.restart_count : 5;
@@ -444,6 +449,12 @@ static int monitor_main(struct engine *e, const char *id, int client)
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000;
     nanosleep(&ts, NULL);
+    /* A stop that came during the pause ends it here. */
+    ctr_clear(&c);
+    if (ctr_load(e, id, &c, NULL) < 0 || c.stop_requested) {
+      ctr_set_exited(e, id, code, NULL, NULL);
+      break;
+    }
   }
   goto done;
 
