@@ -23,6 +23,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/path.h"
 #include "image_link.h"
@@ -152,17 +153,31 @@ static int cap_normalize(const char *in, char *out, size_t n)
   return oci_cap_from_name(out) < 0 && strcmp(out, "CAP_ALL") ? -1 : 0;
 }
 
+/* "All" capabilities: those in the engine's own bounding set, since a
+ * runtime cannot give more (this host lacks CAP_SYS_RESOURCE, for one). */
+static void all_caps(json_t *caps)
+{
+  uint64_t bnd = 0;
+  _cleanup_free_ char *st = NULL;
+  if (wh_read_file_at(AT_FDCWD, "/proc/self/status", 65536, &st, NULL, NULL) == 0) {
+    char *p = strstr(st, "\nCapBnd:");
+    if (p)
+      bnd = strtoull(p + 8, NULL, 16);
+  }
+  for (int c = 0; c <= 63; c++) {
+    const char *n = oci_cap_name(c);
+    if (n && (bnd >> c & 1))
+      json_array_append_new(caps, json_string(n));
+  }
+}
+
 /* The bounding set: docker's defaults (or all with --privileged), then
  * --cap-drop, then --cap-add, each accepting ALL. */
 static json_t *capabilities(const json_t *hc, bool privileged, struct wh_error **err)
 {
   json_t *caps = json_array();
   if (privileged) {
-    for (int c = 0; c <= 63; c++) {
-      const char *n = oci_cap_name(c);
-      if (n)
-        json_array_append_new(caps, json_string(n));
-    }
+    all_caps(caps);
     return caps;
   }
   const json_t *drop = json_object_get(hc, "CapDrop");
@@ -191,11 +206,7 @@ static json_t *capabilities(const json_t *hc, bool privileged, struct wh_error *
     }
   if (has_str(add, "ALL")) {
     json_array_clear(caps);
-    for (int c = 0; c <= 63; c++) {
-      const char *n = oci_cap_name(c);
-      if (n)
-        json_array_append_new(caps, json_string(n));
-    }
+    all_caps(caps);
     return caps;
   }
   json_array_foreach(add, i, v) {
