@@ -237,7 +237,7 @@ int engine_container_create(struct engine *e, const struct engine_create *cr,
   }
   if (!c.id || !c.name || !c.config || !c.host_config || !c.state || !c.image)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
-  if (ctr_insert(e, &c, err) < 0)
+  if (net_check(e, &c, err) < 0 || ctr_insert(e, &c, err) < 0)
     return -1;
   if ((c.image_id && image_add_user(e, c.image_id, c.id, err) < 0) ||
       build(e, &c, err) < 0 ||

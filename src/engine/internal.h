@@ -185,6 +185,8 @@ int volume_ensure(struct engine *e, const char *name, bool anonymous,
 /* --- network.c --- */
 /* Set up the container's networking before its process starts (netns at
  * RUNROOT/netns/ID, veth, address, hosts, ports) / undo it. */
+/* The container's network exists (create fails early otherwise). */
+int net_check(struct engine *e, const struct ctr *c, struct wh_error **err);
 int net_setup(struct engine *e, const struct ctr *c, struct wh_error **err);
 int net_teardown(struct engine *e, const struct ctr *c, struct wh_error **err);
 char *net_ns_path(struct engine *e, const char *id);
