@@ -56,7 +56,7 @@ enum {
   OPT_NAME = 1000, OPT_RM, OPT_ENV_FILE, OPT_MOUNT, OPT_TMPFS, OPT_NETWORK, OPT_HOSTNAME,
   OPT_ADD_HOST, OPT_DNS, OPT_ENTRYPOINT, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_ULIMIT,
   OPT_DEVICE, OPT_READ_ONLY, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
-  OPT_RESTART, OPT_INIT, OPT_RUNTIME, OPT_ROOTFS, OPT_STOP_SIGNAL, OPT_PUBLISH_ALL,
+  OPT_RESTART, OPT_INIT, OPT_RUNTIME, OPT_ROOTFS, OPT_STOP_SIGNAL, OPT_PUBLISH_ALL, OPT_EXPOSE,
 };
 
 static const struct option run_opts[] = {
@@ -72,6 +72,7 @@ static const struct option run_opts[] = {
   {"tmpfs", required_argument, NULL, OPT_TMPFS},
   {"publish", required_argument, NULL, 'p'},
   {"publish-all", no_argument, NULL, 'P'},
+  {"expose", required_argument, NULL, OPT_EXPOSE},
   {"network", required_argument, NULL, OPT_NETWORK},
   {"net", required_argument, NULL, OPT_NETWORK},
   {"hostname", required_argument, NULL, 'h'},
@@ -149,6 +150,20 @@ static int parse_run(int argc, char **argv, struct run_args *r, struct wh_error 
         return -1;
       break;
     case 'P': json_object_set_new(hc, "PublishAllPorts", json_true()); break;
+    case OPT_EXPOSE: {
+      long port = strtol(optarg, &end, 10);
+      if (port < 1 || port > 65535 || (*end && strcmp(end, "/tcp") && strcmp(end, "/udp")))
+        return wh_error_set(err, WH_ERR_INVALID, "--expose \"%s\": expected PORT[/tcp|udp]", optarg);
+      char key[32];
+      snprintf(key, sizeof(key), "%ld%s", port, *end ? end : "/tcp");
+      json_t *ex = json_object_get(cfg, "ExposedPorts");
+      if (!ex) {
+        ex = json_object();
+        json_object_set_new(cfg, "ExposedPorts", ex);
+      }
+      json_object_set_new(ex, key, json_object());
+      break;
+    }
     case OPT_NETWORK: json_object_set_new(hc, "NetworkMode", json_string(optarg)); break;
     case 'h': json_object_set_new(cfg, "Hostname", json_string(optarg)); break;
     case OPT_ADD_HOST:

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engutil import Wharf, cgroup_dirs, leftovers  # noqa: E402
+from engutil import Wharf, cgroup_dirs, leftovers, links  # noqa: E402
 
 from wharfutil import bin_path
 
@@ -53,7 +53,12 @@ def wharf(rootfs):
     # The runroot holds unix sockets (108-byte path limit): keep it short.
     runroot = tempfile.mkdtemp(prefix="wr-", dir="/tmp")
     root = tempfile.mkdtemp(prefix="wharf-root-", dir="/tmp")
-    w = Wharf(root, runroot, rootfs)
+    # A bridge, subnet and nftables table of this test's own: never the
+    # developer's wharf0 or table "wharf".
+    tag = os.urandom(3).hex()
+    r = os.urandom(2)
+    w = Wharf(root, runroot, rootfs, bridge=f"wt{tag}", subnet=f"10.{200 + r[0] % 50}.{r[1]}.0/24",
+              table=f"wt_{tag}")
     yield w
     ids = [r[0] for r in w.rows()]
     monitors = [r[3] for r in w.rows() if r[3]]
@@ -77,6 +82,11 @@ def wharf(rootfs):
                 os.rmdir(p)
             except OSError:
                 pass
+    bridges = w.bridges()
+    for br in bridges:
+        if br in links():
+            subprocess.run(["ip", "link", "del", br], capture_output=True)
+    subprocess.run(["nft", "delete", "table", "ip", w.table], capture_output=True)
     shutil.rmtree(root, ignore_errors=True)
     shutil.rmtree(runroot, ignore_errors=True)
     assert left == [], f"left behind: {left}"

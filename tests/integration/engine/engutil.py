@@ -10,12 +10,14 @@ from wharfutil import bin_path
 
 
 class Wharf:
-    def __init__(self, root, runroot, rootfs):
+    def __init__(self, root, runroot, rootfs, bridge, subnet, table):
         self.root, self.runroot, self.rootfs = root, runroot, rootfs
+        self.bridge, self.subnet, self.table = bridge, subnet, table
 
     def cmd(self, *args):
         return [bin_path("wharf"), "--root", self.root, "--runroot", self.runroot,
-                *[str(a) for a in args]]
+                "--bridge", self.bridge, "--bridge-subnet", self.subnet,
+                "--nft-table", self.table, *[str(a) for a in args]]
 
     def __call__(self, *args, check=True, input=None, timeout=60):
         p = subprocess.run(self.cmd(*args), capture_output=True, text=True, input=input,
@@ -39,6 +41,14 @@ class Wharf:
         with sqlite3.connect(db) as c:
             return c.execute("SELECT id, name, state, owner_pid FROM containers").fetchall()
 
+    def bridges(self):
+        db = os.path.join(self.root, "engine.db")
+        names = {self.bridge}
+        if os.path.exists(db):
+            with sqlite3.connect(db) as c:
+                names |= {r[0] for r in c.execute("SELECT bridge FROM networks")}
+        return names
+
     def mounts(self):
         with open("/proc/self/mountinfo") as f:
             return [l.split()[4] for l in f if self.root in l or self.runroot in l]
@@ -53,10 +63,27 @@ def cgroup_dirs(cid):
     return out
 
 
+def links():
+    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    return [l.split(":")[1].strip().split("@")[0] for l in out.splitlines()]
+
+
+def nft_table(table):
+    p = subprocess.run(["nft", "list", "table", "ip", table], capture_output=True, text=True)
+    return p.stdout if p.returncode == 0 else None
+
+
 def leftovers(w, ids):
     """What containers `ids` still hold on the host."""
     left = []
     left += w.mounts()
+    present = links()
+    for cid in ids:
+        if "wh" + cid[:12] in present:
+            left.append("veth wh" + cid[:12])
+    t = nft_table(w.table)
+    if t and "elements = {" in t.split("set masq")[0]:
+        left.append("published ports in nft table " + w.table)
     for cid in ids:
         left += cgroup_dirs(cid)
         if os.path.exists(os.path.join(w.runroot, "runtime", cid)):
