@@ -154,12 +154,23 @@ def stage_fuzz(t, seconds):
                 shutil.copytree(seeds, corpus)
             else:
                 os.makedirs(corpus)
-            rc = run([exe, f"-max_total_time={seconds}", "-timeout=10",
-                      "-rss_limit_mb=2048", f"-artifact_prefix={work}/", corpus],
-                     timeout=seconds + 120)
+            cmd = [exe, f"-max_total_time={seconds}", "-timeout=10",
+                   "-rss_limit_mb=2048", "-print_final_stats=1",
+                   f"-artifact_prefix={work}/", corpus]
+            log(" ".join(cmd))
+            # libFuzzer is chatty: keep its output, show it only on failure.
+            try:
+                p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=seconds + 120)
+                rc, out = p.returncode, p.stdout.decode(errors="replace")
+            except subprocess.TimeoutExpired as e:
+                rc, out = 124, (e.stdout or b"").decode(errors="replace")
+            runs = [l for l in out.splitlines() if l.startswith("stat::number_of_executed_units")]
+            print(f"   fuzz {name}: exit {rc}; {runs[-1] if runs else ''}", flush=True)
             if rc == 0:
                 t.passed += 1
             else:
+                print("\n".join(out.splitlines()[-60:]), flush=True)
                 crashes = glob.glob(os.path.join(work, "crash-*")) + \
                     glob.glob(os.path.join(work, "leak-*")) + \
                     glob.glob(os.path.join(work, "timeout-*"))

@@ -628,8 +628,12 @@ static int cmd_inspect(struct globals *g, int argc, char **argv, struct wh_error
   _cleanup_json_ json_t *out = json_array();
   for (int i = optind; i < argc; i++) {
     json_t *j = engine_container_inspect(e, argv[i], err);
-    if (!j)
+    if (!j) {
+      /* Not a container: docker's inspect goes on to images. */
+      if (i == optind && *err && (*err)->kind == WH_ERR_NOT_FOUND)
+        return WHARF_CONTAINER_NOT_MINE;
       return -1;
+    }
     json_array_append_new(out, j);
   }
   print_json(out);
@@ -815,14 +819,6 @@ static int cmd_info(struct globals *g, int argc, char **argv, struct wh_error **
   return 0;
 }
 
-static int cmd_version(struct globals *g, int argc, char **argv, struct wh_error **err)
-{
-  (void) g, (void) argc, (void) argv, (void) err;
-  printf("Client:\n Version: %s\n API: docker-compatible command line\n"
-         "Engine:\n Version: %s\n Runtime: runc (or --runtime PATH)\n", WHARF_VERSION, WHARF_VERSION);
-  return 0;
-}
-
 static int cmd_volume(struct globals *g, int argc, char **argv, struct wh_error **err);
 static int cmd_network(struct globals *g, int argc, char **argv, struct wh_error **err);
 static int cmd_container(struct globals *g, int argc, char **argv, struct wh_error **err);
@@ -833,7 +829,7 @@ static const struct { const char *name; cmd_fn fn; } commands[] = {
   {"exec", cmd_exec}, {"attach", cmd_attach}, {"inspect", cmd_inspect},
   {"wait", cmd_wait}, {"port", cmd_port}, {"cp", cmd_cp}, {"top", cmd_top},
   {"stats", cmd_stats}, {"rename", cmd_rename}, {"info", cmd_info},
-  {"version", cmd_version}, {"volume", cmd_volume}, {"network", cmd_network},
+  {"volume", cmd_volume}, {"network", cmd_network},
   {"container", cmd_container},
 };
 
@@ -1075,6 +1071,8 @@ int wharf_container_main(int argc, char **argv)
   _cleanup_error_ struct wh_error *err = NULL;
   int r = fn(&g, sub_argc, sub_argv, &err);
   fflush(stdout);
+  if (r == WHARF_CONTAINER_NOT_MINE)
+    return r;
   if (r < 0) {
     fprintf(stderr, "wharf: %s: %s\n", sub_argv[0], err ? err->msg : "failed");
     return engine_error_exit_code(err);

@@ -6,5 +6,10 @@
 
 /* True if `name` is a container, volume or network command. */
 bool wharf_container_has_command(const char *name);
-/* Run `wharf [GLOBAL FLAGS] COMMAND ...`; returns the exit status. */
+/* `inspect` of something that is not a container: the image commands
+ * answer it. */
+#define WHARF_CONTAINER_NOT_MINE (-2)
+
+/* Run `wharf [GLOBAL FLAGS] COMMAND ...`; returns the exit status, or
+ * WHARF_CONTAINER_NOT_MINE. */
 int wharf_container_main(int argc, char **argv);

@@ -1,0 +1,159 @@
+"""Fixtures for the image tests.
+
+`oci_registry` is THE registry the image tests talk to. It is Debian's
+docker-registry (CNCF Distribution) until wharf-registry takes pushes;
+switching is one line: REGISTRY_IMPL below."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+# imgutil.py sits next to this file (pytest runs with --import-mode=importlib)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from wharfutil import bin_path, free_port, wait_for, Registry
+
+
+class DockerRegistry:
+    """Debian's docker-registry on 127.0.0.1:<free port>, storage in tmp."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        self.port = free_port()
+        cfg = os.path.join(self.tmp, "docker-registry.yml")
+        with open(cfg, "w") as f:
+            f.write(f"""version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {self.tmp}/docker-registry-data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{self.port}
+""")
+        self.log = open(os.path.join(self.tmp, "docker-registry.log"), "ab")
+        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        import urllib.request
+
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError("docker-registry exited")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v2/", timeout=1)
+                return True
+            except Exception:
+                return False
+        wait_for(up, 15, what="docker-registry")
+        return self
+
+    @property
+    def hostport(self):
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self):
+        return f"http://{self.hostport}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+
+class WharfRegistry:
+    """wharf-registry from the build directory."""
+
+    def __init__(self, tmp):
+        self.r = Registry(os.path.join(tmp, "wharf-registry-data"),
+                          os.path.join(tmp, "wharf-registry.log"))
+
+    def start(self):
+        self.r.start()
+        return self
+
+    hostport = property(lambda self: self.r.hostport)
+    url = property(lambda self: self.r.url)
+
+    def stop(self):
+        self.r.stop()
+
+
+# The one line to switch the image tests to wharf-registry:
+REGISTRY_IMPL = DockerRegistry
+
+
+@pytest.fixture
+def oci_registry(tmp_path):
+    d = tmp_path / "registry"
+    d.mkdir()
+    r = REGISTRY_IMPL(str(d)).start()
+    yield r
+    r.stop()
+
+
+class Wharf:
+    """Runs build/wharf with a private --root and registries config."""
+
+    def __init__(self, tmp, search=()):
+        self.root = os.path.join(tmp, "wharf-root")
+        self.conf = os.path.join(tmp, "registries.json")
+        self.home = os.path.join(tmp, "home")
+        os.makedirs(self.home, exist_ok=True)
+        with open(self.conf, "w") as f:
+            json.dump({"unqualified-search-registries": list(search)}, f)
+        self.env = dict(os.environ, HOME=self.home)
+        self.env.pop("XDG_CONFIG_HOME", None)
+        self.env.pop("DOCKER_CONFIG", None)
+
+    def run(self, *args, check=True, timeout=120, input=None):
+        cmd = [bin_path("wharf"), "--root", self.root, "--registries-conf", self.conf] + \
+            [str(a) for a in args]
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=self.env,
+                           input=input)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
+                                 f"{p.stderr.decode(errors='replace')}")
+        return p
+
+    def out(self, *args, **kw):
+        return self.run(*args, **kw).stdout.decode()
+
+    def json(self, *args):
+        return json.loads(self.out(*args))
+
+    def layer_dir(self, chain_id):
+        return os.path.join(self.root, "layers", chain_id.split(":", 1)[1])
+
+    def store_files(self):
+        """Everything under blobs/, layers/ and tmp/ (for 'nothing left')."""
+        out = []
+        for sub in ("blobs/sha256", "layers", "tmp"):
+            p = os.path.join(self.root, sub)
+            if os.path.isdir(p):
+                out += [f"{sub}/{n}" for n in os.listdir(p)]
+        return out
+
+
+@pytest.fixture
+def wharf(tmp_path):
+    return Wharf(str(tmp_path))
