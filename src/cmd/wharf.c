@@ -108,19 +108,20 @@ int main(int argc, char **argv)
     int rc = wharf_container_main(argc, argv);
     if (rc != WHARF_CONTAINER_NOT_MINE)
       return rc;
-    /* `inspect` of an image: drop the container-only global flags. */
-    int n = 1;
-    for (int i = 1; i < argc; i++) {
-      if (i + 1 < argc && (!strcmp(argv[i], "--runroot") || !strcmp(argv[i], "--bridge") ||
-                           !strcmp(argv[i], "--bridge-subnet") || !strcmp(argv[i], "--nft-table"))) {
-        i++;
-        continue;
-      }
-      argv[n++] = argv[i];
-    }
-    argv[n] = NULL;
-    argc = n;
   }
+  /* Image commands (and `inspect` of an image): drop the container-only
+   * global flags. */
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (i + 1 < argc && (!strcmp(argv[i], "--runroot") || !strcmp(argv[i], "--bridge") ||
+                         !strcmp(argv[i], "--bridge-subnet") || !strcmp(argv[i], "--nft-table"))) {
+      i++;
+      continue;
+    }
+    argv[n++] = argv[i];
+  }
+  argv[n] = NULL;
+  argc = n;
   struct wharf_globals g = {.root = "/var/lib/wharf"};
   enum { OPT_ROOT = 256, OPT_REGCONF, OPT_LOG };
   static const struct option opts[] = {
