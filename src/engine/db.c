@@ -48,6 +48,10 @@ int db_open(struct engine *e, struct wh_error **err)
     return wh_error_set(err, WH_ERR_IO, "open %s: %s", path,
                         e->db ? sqlite3_errmsg(e->db) : "out of memory");
   sqlite3_busy_timeout(e->db, 10000);
+  /* Every command is a short-lived connection; a checkpoint at each
+   * close would fsync the database each time. The WAL is checkpointed
+   * automatically as it grows (and by the next writer after a crash). */
+  sqlite3_db_config(e->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   char *msg = NULL;
   /* synchronous=NORMAL in WAL keeps the database consistent after a crash
    * (only the last transactions may be lost), which is all container

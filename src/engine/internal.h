@@ -117,6 +117,7 @@ struct ocirt_create {
   const char *console_socket; /* NULL: no terminal */
   int stdio[3];
   const char *log_path;
+  bool start;                 /* start it too (runc run --detach) */
 };
 int ocirt_create(struct engine *e, const struct ctr *c,
                  const struct ocirt_create *o, pid_t *pid_out,

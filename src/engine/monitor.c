@@ -221,7 +221,7 @@ static int start_once(struct mon *m, struct ctr *c, struct wh_error **err)
   bool tty = json_is_true(json_object_get(c->config, "Tty"));
   bool open_stdin = json_is_true(json_object_get(c->config, "OpenStdin"));
   struct ocirt_create o = {.bundle = bundle, .pid_file = pidf, .log_path = logp,
-                           .stdio = {-1, -1, -1}};
+                           .stdio = {-1, -1, -1}, .start = true};
   _cleanup_close_ int cons_fd = -1, in_r = -1, out_w = -1, err_w = -1;
   if (tty) {
     cons_fd = listen_unix(cons, err);
@@ -268,10 +268,6 @@ static int start_once(struct mon *m, struct ctr *c, struct wh_error **err)
     m->out.fd = m->pty;
   }
   m->init = pid;
-  if (ocirt_start(e, c, err) < 0) {
-    ocirt_delete(e, c, true, NULL);
-    return -1;
-  }
   return 0;
 }
 
