@@ -329,6 +329,7 @@ static int simple_opts(int argc, char **argv, const char *shorts, const struct o
 
 struct flags {
   bool a, f, q, v, i, t, d, json, follow, ts, no_stream, privileged;
+  bool t_is_time; /* stop: -t SECONDS; elsewhere -t is --tty */
   long n;
   int sig;
   const char *since, *until, *user, *workdir;
@@ -356,7 +357,7 @@ static int on_flag(int opt, void *p)
   case 'w': f->workdir = optarg; break;
   case 'e': json_array_append_new(f->env, json_string(optarg)); break;
   case 't':
-    if (optarg) {
+    if (f->t_is_time) {
       errno = 0;
       f->n = strtol(optarg, &end, 10);
       if (errno || *end || f->n < 0)
@@ -416,7 +417,7 @@ static int cmd_stop(struct globals *g, int argc, char **argv, struct wh_error **
 {
   static const struct option lo[] = {{"time", required_argument, NULL, 't'},
                                      {"timeout", required_argument, NULL, 't'}, {0}};
-  struct flags f = {.n = 10};
+  struct flags f = {.n = 10, .t_is_time = true};
   if (simple_opts(argc, argv, "+t:", lo, 1, "wharf stop [-t SECONDS] CONTAINER...", on_flag, &f, err) < 0)
     return -1;
   _cleanup_engine_ struct engine *e = NULL;

@@ -59,18 +59,44 @@ int frame_read(int fd, enum frame_type *t, char *buf, uint32_t *len)
   return 1;
 }
 
+int unix_addr(const char *path, struct sockaddr_un *sa, int *dirfd, struct wh_error **err)
+{
+  memset(sa, 0, sizeof(*sa));
+  sa->sun_family = AF_UNIX;
+  *dirfd = -1;
+  if (strlen(path) < sizeof(sa->sun_path)) {
+    strcpy(sa->sun_path, path);
+    return 0;
+  }
+  /* sun_path holds 108 bytes and a --runroot plus a 64-character id can
+   * be longer: name the socket through an open fd of its directory. */
+  const char *slash = strrchr(path, '/');
+  if (!slash || strlen(slash + 1) > 40)
+    return wh_error_set(err, WH_ERR_INVALID, "%s: socket path too long", path);
+  _cleanup_free_ char *dir = strndup(path, (size_t) (slash - path));
+  if (!dir)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  *dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return wh_error_errno(err, "open %s", dir);
+  snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+  return 0;
+}
+
 int attach_connect(struct engine *e, const char *id, struct wh_error **err)
 {
-  _cleanup_free_ char *dir = ctr_rundir(e, id);
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (!dir || snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/attach.sock", dir) >=
-      (int) sizeof(sa.sun_path))
-    return wh_error_set(err, WH_ERR_INVALID, "runroot path too long for a socket");
+  _cleanup_free_ char *dir = ctr_rundir(e, id), *path = NULL;
+  if (!dir || asprintf(&path, "%s/attach.sock", dir) < 0)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  struct sockaddr_un sa;
+  _cleanup_close_ int dfd = -1;
+  if (unix_addr(path, &sa, &dfd, err) < 0)
+    return -1;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return wh_error_errno(err, "socket");
   if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-    wh_error_errno(err, "container %.12s is not running (monitor at %s)", id, sa.sun_path);
+    wh_error_errno(err, "container %.12s is not running (monitor at %s)", id, path);
     close(fd);
     return -1;
   }

@@ -38,63 +38,6 @@ static int load_running(struct engine *e, const char *ref, struct ctr *c,
   return 0;
 }
 
-static int recv_fd(int sock)
-{
-  char name[4096];
-  struct iovec iov = {name, sizeof(name)};
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                       .msg_controllen = sizeof(cbuf)};
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
-    return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  return fd;
-}
-
-/* Relay the caller's terminal and the exec's pty until the pty closes. */
-static void relay_pty(int master, const struct engine_exec *x)
-{
-  struct termios saved;
-  bool raw = false;
-  if (isatty(x->in_fd) && tcgetattr(x->in_fd, &saved) == 0) {
-    struct termios t = saved;
-    cfmakeraw(&t);
-    raw = tcsetattr(x->in_fd, TCSANOW, &t) == 0;
-    struct winsize ws;
-    if (ioctl(x->in_fd, TIOCGWINSZ, &ws) == 0)
-      ioctl(master, TIOCSWINSZ, &ws);
-  }
-  char buf[8192];
-  bool in_open = x->interactive;
-  while (true) {
-    struct pollfd p[2] = {{master, POLLIN, 0}, {in_open ? x->in_fd : -1, POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      break;
-    }
-    if (p[0].revents) {
-      ssize_t n = read(master, buf, sizeof(buf));
-      if (n <= 0)
-        break;
-      wh_write_all(x->out_fd, buf, (size_t) n, NULL);
-    }
-    if (p[1].revents) {
-      ssize_t n = read(x->in_fd, buf, sizeof(buf));
-      if (n <= 0)
-        in_open = false;
-      else
-        wh_write_all(master, buf, (size_t) n, NULL);
-    }
-  }
-  if (raw)
-    tcsetattr(x->in_fd, TCSANOW, &saved);
-}
-
 int engine_container_exec(struct engine *e, const char *ref,
                           const struct engine_exec *x, int *exit_code,
                           struct wh_error **err)
@@ -104,6 +47,11 @@ int engine_container_exec(struct engine *e, const char *ref,
     return -1;
   if (!x->argv || !x->argv[0])
     return wh_error_set(err, WH_ERR_INVALID, "exec: no command given");
+  /* In the foreground the runtime makes the pty and relays it to the
+   * terminal it is given; a detached process would have nobody holding
+   * its pty master. */
+  if (x->tty && x->detach)
+    return wh_error_set(err, WH_ERR_UNSUPPORTED, "exec: -t with -d is not supported");
   _cleanup_free_ char *dir = ctr_dir(e, c.id), *rundir = ctr_rundir(e, c.id);
   _cleanup_free_ char *cfgp = NULL, *root = NULL;
   if (asprintf(&cfgp, "%s/bundle/config.json", dir) < 0 || asprintf(&root, "%s/rootfs", dir) < 0)
@@ -175,9 +123,8 @@ int engine_container_exec(struct engine *e, const char *ref,
   if (wh_random_bytes(rb, 4, err) < 0)
     return -1;
   wh_hex_encode(rb, 4, rnd);
-  _cleanup_free_ char *procp = NULL, *cons = NULL;
-  if (asprintf(&procp, "%s/exec-%s.json", rundir, rnd) < 0 ||
-      asprintf(&cons, "%s/exec-%s.sock", rundir, rnd) < 0)
+  _cleanup_free_ char *procp = NULL;
+  if (asprintf(&procp, "%s/exec-%s.json", rundir, rnd) < 0)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   _cleanup_free_ char *text = wh_json_dump(proc, err);
   if (!text)
@@ -189,33 +136,9 @@ int engine_container_exec(struct engine *e, const char *ref,
   if (asprintf(&pname, "exec-%s.json", rnd) < 0 ||
       wh_write_file_atomic(rfd, pname, text, strlen(text), 0600, err) < 0)
     return -1;
-  _cleanup_close_ int lfd = -1;
-  if (x->tty) {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cons);
-    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
-      unlink(procp);
-      return wh_error_errno(err, "console socket %s", cons);
-    }
-  }
-  int stdio[3] = {x->interactive ? x->in_fd : -1, x->out_fd, x->err_fd};
+  int stdio[3] = {x->interactive || (x->tty && !x->detach) ? x->in_fd : -1, x->out_fd, x->err_fd};
   pid_t pid;
-  int r = ocirt_exec(e, &c, procp, x->tty ? cons : NULL, x->detach, stdio, &pid, err);
-  if (r == 0 && x->tty) {
-    struct pollfd p = {lfd, POLLIN, 0};
-    int afd = poll(&p, 1, 10000) == 1 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
-    int master = afd >= 0 ? recv_fd(afd) : -1;
-    if (afd >= 0)
-      close(afd);
-    if (master >= 0) {
-      if (!x->detach)
-        relay_pty(master, x);
-      close(master);
-    }
-  }
-  if (x->tty)
-    unlink(cons);
+  int r = ocirt_exec(e, &c, procp, NULL, rundir, x->detach, stdio, &pid, err);
   int st = 0;
   if (r == 0)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

@@ -114,7 +114,7 @@ json_t *seccomp_default_json(char *const *caps);
 struct ocirt_create {
   const char *bundle;
   const char *pid_file;
-  const char *console_socket; /* NULL: no terminal */
+  const char *console_socket; /* NULL: no terminal; relative to bundle */
   int stdio[3];
   const char *log_path;
   bool start;                 /* start it too (runc run --detach) */
@@ -131,8 +131,8 @@ int ocirt_delete(struct engine *e, const struct ctr *c, bool force,
  * console socket; returns the runtime process's pid (its exit status is
  * the process's). */
 int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
-               const char *console_socket, bool detach, const int stdio[3],
-               pid_t *pid_out, struct wh_error **err);
+               const char *console_socket, const char *cwd, bool detach,
+               const int stdio[3], pid_t *pid_out, struct wh_error **err);
 const char *ocirt_path(const struct ctr *c);
 
 /* --- monitor.c --- */
@@ -164,6 +164,11 @@ int frame_read(int fd, enum frame_type *t, char *buf, uint32_t *len);
  * or ERROR frame (exit code in *exit_code; error message into err). */
 int attach_client(int sock, const struct engine_start *s, bool tty,
                   int *exit_code, struct wh_error **err);
+/* A sockaddr for path; paths too long for sun_path go through
+ * /proc/self/fd/N of their directory (*dirfd, to close after bind or
+ * connect; -1 when unused). */
+struct sockaddr_un;
+int unix_addr(const char *path, struct sockaddr_un *sa, int *dirfd, struct wh_error **err);
 /* Connect to a running container's monitor. */
 int attach_connect(struct engine *e, const char *id, struct wh_error **err);
 

@@ -187,10 +187,10 @@ static int recv_fd(int sock)
 
 static int listen_unix(const char *path, struct wh_error **err)
 {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof(sa.sun_path))
-    return wh_error_set(err, WH_ERR_INVALID, "%s: path too long for a socket", path);
-  strcpy(sa.sun_path, path);
+  struct sockaddr_un sa;
+  _cleanup_close_ int dfd = -1;
+  if (unix_addr(path, &sa, &dfd, err) < 0)
+    return -1;
   unlink(path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
@@ -214,7 +214,7 @@ static int start_once(struct mon *m, struct ctr *c, struct wh_error **err)
   _cleanup_free_ char *dir = ctr_dir(e, c->id), *rundir = ctr_rundir(e, c->id);
   _cleanup_free_ char *bundle = NULL, *pidf = NULL, *logp = NULL, *cons = NULL;
   if (asprintf(&bundle, "%s/bundle", dir) < 0 || asprintf(&pidf, "%s/init.pid", rundir) < 0 ||
-      asprintf(&logp, "%s/runtime.log", rundir) < 0 || asprintf(&cons, "%s/console.sock", rundir) < 0)
+      asprintf(&logp, "%s/runtime.log", rundir) < 0 || asprintf(&cons, "%s/console.sock", bundle) < 0)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   unlink(pidf);
   unlink(logp);
@@ -227,7 +227,9 @@ static int start_once(struct mon *m, struct ctr *c, struct wh_error **err)
     cons_fd = listen_unix(cons, err);
     if (cons_fd < 0)
       return -1;
-    o.console_socket = cons;
+    /* runc and crun connect after changing to the bundle directory: a
+     * relative name there never meets sun_path's length limit. */
+    o.console_socket = "console.sock";
   } else {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)

@@ -28,7 +28,8 @@ const char *ocirt_path(const struct ctr *c)
 
 /* fork + exec argv with the given stdio (-1: /dev/null); the child closes
  * every other descriptor so a runtime never holds the monitor's sockets. */
-static pid_t spawn(char *const *argv, const int stdio[3], struct wh_error **err)
+static pid_t spawn(char *const *argv, const int stdio[3], const char *cwd,
+                   struct wh_error **err)
 {
   pid_t pid = fork();
   if (pid < 0)
@@ -45,6 +46,8 @@ static pid_t spawn(char *const *argv, const int stdio[3], struct wh_error **err)
       dup2(fds[i], i);
     closefrom(3);
     signal(SIGPIPE, SIG_DFL);
+    if (cwd && chdir(cwd) < 0)
+      _exit(126);
     execvp(argv[0], argv);
     _exit(errno == ENOENT ? 127 : 126);
   }
@@ -88,7 +91,7 @@ static char *log_error(const char *log_path)
 }
 
 static int run_rt(struct engine *e, const struct ctr *c, const char *log_path,
-                  char **args, size_t nargs, const int stdio[3], bool wait,
+                  char **args, size_t nargs, const int stdio[3], const char *cwd, bool wait,
                   pid_t *pid_out, struct wh_error **err)
 {
   _cleanup_free_ char *root = runtime_root(e);
@@ -106,7 +109,7 @@ static int run_rt(struct engine *e, const struct ctr *c, const char *log_path,
   for (size_t i = 0; i < nargs && n < 31; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
-  pid_t pid = spawn(argv, stdio, err);
+  pid_t pid = spawn(argv, stdio, cwd, err);
   if (pid < 0)
     return -1;
   if (!wait) {
@@ -144,7 +147,7 @@ int ocirt_create(struct engine *e, const struct ctr *c,
     args[n++] = (char *) o->console_socket;
   }
   args[n++] = c->id;
-  if (run_rt(e, c, o->log_path, args, n, o->stdio, true, NULL, err) < 0)
+  if (run_rt(e, c, o->log_path, args, n, o->stdio, o->bundle, true, NULL, err) < 0)
     return -1;
   _cleanup_free_ char *pidstr = NULL;
   if (wh_read_file_at(AT_FDCWD, o->pid_file, 64, &pidstr, NULL, err) < 0)
@@ -158,7 +161,7 @@ int ocirt_create(struct engine *e, const struct ctr *c,
 int ocirt_start(struct engine *e, const struct ctr *c, struct wh_error **err)
 {
   char *args[] = {(char *) "start", c->id};
-  return run_rt(e, c, NULL, args, 2, NULL, true, NULL, err);
+  return run_rt(e, c, NULL, args, 2, NULL, NULL, true, NULL, err);
 }
 
 int ocirt_kill(struct engine *e, const struct ctr *c, int sig, bool all,
@@ -173,7 +176,7 @@ int ocirt_kill(struct engine *e, const struct ctr *c, int sig, bool all,
     args[n++] = (char *) "--all";
   args[n++] = c->id;
   args[n++] = s;
-  return run_rt(e, c, NULL, args, n, NULL, true, NULL, err);
+  return run_rt(e, c, NULL, args, n, NULL, NULL, true, NULL, err);
 }
 
 int ocirt_delete(struct engine *e, const struct ctr *c, bool force,
@@ -190,14 +193,14 @@ int ocirt_delete(struct engine *e, const struct ctr *c, bool force,
   char *args[] = {(char *) "delete", (char *) "--force", c->id};
   if (!force) {
     args[1] = c->id;
-    return run_rt(e, c, NULL, args, 2, NULL, true, NULL, err);
+    return run_rt(e, c, NULL, args, 2, NULL, NULL, true, NULL, err);
   }
-  return run_rt(e, c, NULL, args, 3, NULL, true, NULL, err);
+  return run_rt(e, c, NULL, args, 3, NULL, NULL, true, NULL, err);
 }
 
 int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
-               const char *console_socket, bool detach, const int stdio[3],
-               pid_t *pid_out, struct wh_error **err)
+               const char *console_socket, const char *cwd, bool detach,
+               const int stdio[3], pid_t *pid_out, struct wh_error **err)
 {
   char *args[10];
   size_t n = 0;
@@ -212,5 +215,5 @@ int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
   if (detach)
     args[n++] = (char *) "--detach";
   args[n++] = c->id;
-  return run_rt(e, c, NULL, args, n, stdio, false, pid_out, err);
+  return run_rt(e, c, NULL, args, n, stdio, cwd, false, pid_out, err);
 }

@@ -232,3 +232,25 @@ def test_info_and_version(wharf):
     info = json.loads(wharf("info", "--format", "json").stdout)
     assert info["DockerRootDir"] == wharf.root and info["RunRoot"] == wharf.runroot
     assert wharf("version").stdout.startswith("wharf version ")
+
+
+def test_exec_tty(wharf):
+    import pty
+    wharf.run("-d", "--name", "tt", "sleep", "60")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(wharf.cmd()[0], wharf.cmd("exec", "-t", "tt", "sh", "-c", "tty; echo T=$TERM"))
+    out = b""
+    while True:
+        try:
+            b = os.read(fd, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(st) == 0
+    assert "/dev/pts/" in out.decode(errors="replace")
+    assert wharf("exec", "-d", "-t", "tt", "true", check=False).returncode == 125
