@@ -37,7 +37,9 @@
 
 /* Field places are built in fixed buffers; a place longer than that is
  * cut short on purpose (the message stays readable and bounded). */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #define PATH_MAX_LEN 256
 
 /* ---- names ---------------------------------------------------------- */
@@ -185,6 +187,23 @@ static int get_bool(json_t *obj, const char *key, const char *parent,
   return 0;
 }
 
+/* An integer, or an integral double when numbers were read as doubles
+ * (see load()). */
+static bool as_int(json_t *v, json_int_t *out)
+{
+  if (json_is_integer(v)) {
+    *out = json_integer_value(v);
+    return true;
+  }
+  if (!json_is_real(v))
+    return false;
+  double d = json_real_value(v);
+  if (!(d > -9.2e18 && d < 9.2e18) || d != (double) (json_int_t) d)
+    return false;
+  *out = (json_int_t) d;
+  return true;
+}
+
 static int get_i64(json_t *obj, const char *key, const char *parent,
                    bool required, int64_t min, int64_t max,
                    struct oci_opt_i64 *out, struct wh_error **err)
@@ -196,9 +215,9 @@ static int get_i64(json_t *obj, const char *key, const char *parent,
     return -1;
   if (!v)
     return 0;
-  if (!json_is_integer(v))
+  json_int_t n;
+  if (!as_int(v, &n))
     return type_error(path, "an integer", err);
-  json_int_t n = json_integer_value(v);
   if (n < min || n > max)
     return wh_error_set(err, WH_ERR_INVALID,
                         "%s: %lld is out of range [%" PRId64 ", %" PRId64 "]",
@@ -388,8 +407,8 @@ static int parse_process(json_t *o, const char *path, struct oci_process *p,
     if (!p->additional_gids)
       return wh_error_errno(err, "%s", sub);
     for (size_t i = 0; i < p->n_additional_gids; i++) {
-      json_int_t g = json_integer_value(json_array_get(ag, i));
-      if (!json_is_integer(json_array_get(ag, i)) || g < 0 || g > UINT32_MAX)
+      json_int_t g = -1;
+      if (!as_int(json_array_get(ag, i), &g) || g < 0 || g > UINT32_MAX)
         return wh_error_set(err, WH_ERR_INVALID,
                             "%s.additionalGids[%zu]: expected a gid", sub, i);
       p->additional_gids[i] = (uint32_t) g;
@@ -1285,6 +1304,11 @@ static json_t *load(const char *data, size_t len, const char *what,
   }
   json_error_t je;
   json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+  if (!j && strncmp(je.text, "too big integer", 15) == 0)
+    /* rlimits say "unlimited" as 2^64-1, beyond jansson's long long:
+     * read numbers as doubles then (exact below 2^53; the getters take
+     * integral doubles) */
+    j = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
   if (!j) {
     wh_error_set(err, WH_ERR_INVALID, "%s: line %d column %d: %s", what, je.line,
                  je.column, je.text);

@@ -1,0 +1,365 @@
+/* container.c: create, the runtime's side.
+ *
+ * The parent prepares everything it can (config parsed, cgroup made and
+ * limited, namespace paths opened, console socket connected), clone()s
+ * init into new namespaces, writes its id maps and cgroup membership,
+ * runs prestart/createRuntime hooks when init asks, and records the state
+ * once init reports it is ready. Any failure kills init and removes the
+ * cgroup and the state directory. The child side is child.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/timeutil.h"
+#include "runtime/internal.h"
+
+/* fork-like clone: the child continues here with a copy of the stack, so
+ * no separate stack has to be managed. */
+static pid_t clone_fork(unsigned long flags)
+{
+  return (pid_t) syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
+}
+
+static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m,
+                     size_t n, struct wh_error **err)
+{
+  char path[64], buf[8192];
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n",
+                             m[i].container_id, m[i].host_id, m[i].size);
+  snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, buf, len) != (ssize_t) len)
+    return wh_error_errno(err, "user namespace: %s", file);
+  return 0;
+}
+
+static int connect_console(const char *path, struct wh_error **err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof(sa.sun_path))
+    return wh_error_set(err, WH_ERR_INVALID, "console socket %s: path too long", path);
+  strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return wh_error_errno(err, "console socket");
+  if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+    wh_error_errno(err, "console socket %s", path);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Kill and reap a child that did not make it. */
+static void reap_failed(pid_t pid)
+{
+  if (pid <= 0)
+    return;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static char *hook_state(const char *id, enum runtime_status st, pid_t pid,
+                        const char *bundle, const char *annotations)
+{
+  struct runtime_state s = {
+    .id = (char *) id, .status = st, .pid = pid, .bundle = (char *) bundle,
+    .rootfs = (char *) "", .created = (char *) "", .owner = (char *) "",
+    .annotations_json = (char *) annotations,
+  };
+  return runtime_state_json(&s, false, NULL);
+}
+
+static int read_config(const struct runtime_create_opts *o, const char *bundle,
+                       char **data, size_t *len, struct wh_error **err)
+{
+  char path[PATH_MAX + 32];
+  if (o->config_path)
+    snprintf(path, sizeof(path), "%s", o->config_path);
+  else
+    snprintf(path, sizeof(path), "%s/config.json", bundle);
+  if (wh_read_file_at(AT_FDCWD, path, OCI_SPEC_MAX_SIZE, data, len, err) < 0)
+    return wh_error_wrap(err, "bundle %s", bundle);
+  return 0;
+}
+
+struct create_job {
+  const struct runtime_ctx *ctx;
+  const struct runtime_create_opts *opts;
+  struct rt_container c;
+  struct oci_spec spec;
+  struct rt_cgroup cg;
+  bool cg_made;
+  pid_t pid;
+  int sync[2];
+  int console_fd;
+  int fifo_fd;
+  int ns_fds[OCI_NS_COUNT];
+};
+
+static void job_cleanup(struct create_job *j, bool failed)
+{
+  if (failed) {
+    reap_failed(j->pid);
+    if (j->cg_made)
+      j->cg.ops->destroy(&j->cg, NULL);
+    if (j->c.dirfd >= 0)
+      rt_state_remove(j->ctx, &j->c, NULL);
+  }
+  for (int i = 0; i < 2; i++)
+    wh_closep(&j->sync[i]);
+  wh_closep(&j->console_fd);
+  wh_closep(&j->fifo_fd);
+  for (int t = 0; t < OCI_NS_COUNT; t++)
+    wh_closep(&j->ns_fds[t]);
+  rt_cgroup_clear(&j->cg);
+  oci_spec_free(&j->spec);
+  rt_container_close(&j->c);
+}
+
+/* Talk to init until it is ready: hooks on request, errors relayed. */
+static int parent_sync(struct create_job *j, struct wh_error **err)
+{
+  for (;;) {
+    enum rt_sync t;
+    _cleanup_free_ char *msg = NULL;
+    if (t = 0, rt_sync_recv(j->sync[0], &t, &msg, err) < 0)
+      return -1;
+    switch (t) {
+    case RT_SYNC_HOOKS: {
+      _cleanup_free_ char *st = hook_state(j->c.id, RUNTIME_CREATING, j->pid,
+                                           j->c.bundle, j->spec.annotations_json);
+      if (rt_run_hooks(&j->spec, OCI_HOOK_PRESTART, st, j->ctx->log_fd, err) < 0 ||
+          rt_run_hooks(&j->spec, OCI_HOOK_CREATE_RUNTIME, st, j->ctx->log_fd, err) < 0)
+        return -1;
+      if (rt_sync_send(j->sync[0], RT_SYNC_HOOKS_DONE, st, err) < 0)
+        return -1;
+      break;
+    }
+    case RT_SYNC_SECCOMP_FD: {
+      _cleanup_close_ int fd = rt_recv_fd(j->sync[0], err);
+      if (fd < 0)
+        return -1;
+      _cleanup_free_ char *st = hook_state(j->c.id, RUNTIME_CREATING, j->pid,
+                                           j->c.bundle, j->spec.annotations_json);
+      if (rt_seccomp_send_listener(j->spec.seccomp, fd, st, err) < 0)
+        return -1;
+      break;
+    }
+    case RT_SYNC_READY:
+      return 0;
+    case RT_SYNC_ERROR:
+      return wh_error_set(err, WH_ERR_INTERNAL, "%s", msg);
+    default:
+      return wh_error_set(err, WH_ERR_INTERNAL, "sync: unexpected message %d", t);
+    }
+  }
+}
+
+static int spawn(struct create_job *j, struct wh_error **err)
+{
+  const struct oci_spec *s = &j->spec;
+  unsigned long flags = 0;
+  for (int t = 0; t < OCI_NS_COUNT; t++)
+    if (s->ns[t].present && !s->ns[t].path && t != OCI_NS_CGROUP && t != OCI_NS_TIME)
+      flags |= (unsigned long) oci_ns_clone_flag(t);
+
+  struct rt_child_cfg cfg = {
+    .spec = s, .id = j->c.id, .rootfs = j->c.rootfs, .no_pivot = j->opts->no_pivot,
+    .no_new_keyring = j->opts->no_new_keyring, .sync_fd = j->sync[1],
+    .fifo_fd = j->fifo_fd, .console_fd = j->console_fd, .log_fd = j->ctx->log_fd,
+    .preserve_fds = j->opts->preserve_fds, .cgroup_path = j->cg.path, .cgroup = &j->cg,
+  };
+  memcpy(cfg.ns_fds, j->ns_fds, sizeof(cfg.ns_fds));
+
+  /* Joining a pid namespace by path only affects children: enter it for
+   * the clone and go back to our own right after. */
+  _cleanup_close_ int own_pidns = -1;
+  if (j->ns_fds[OCI_NS_PID] >= 0) {
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0 || setns(j->ns_fds[OCI_NS_PID], CLONE_NEWPID) < 0)
+      return wh_error_errno(err, "join pid namespace %s", s->ns[OCI_NS_PID].path);
+  }
+  j->pid = clone_fork(flags);
+  int clone_errno = errno;
+  if (own_pidns >= 0)
+    setns(own_pidns, CLONE_NEWPID);
+  if (j->pid < 0) {
+    errno = clone_errno;
+    return wh_error_errno(err, "clone");
+  }
+  if (j->pid == 0) {
+    /* the lock belongs to this create command, not to init (which may
+     * wait on the fifo for a long time): drop our copy of it */
+    close(j->c.lockfd);
+    close(j->sync[0]);
+    _exit(rt_child_main(&cfg));
+  }
+  wh_closep(&j->sync[1]);
+
+  if (s->ns[OCI_NS_USER].present && !s->ns[OCI_NS_USER].path) {
+    if (write_map(j->pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0 ||
+        write_map(j->pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0)
+      return -1;
+  }
+  if (j->cg.ops->join(&j->cg, j->pid, err) < 0)
+    return wh_error_wrap(err, "join cgroup");
+  if (rt_sync_send(j->sync[0], RT_SYNC_GO, NULL, err) < 0)
+    return -1;
+  return parent_sync(j, err);
+}
+
+static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
+                          struct wh_error **err)
+{
+  const struct runtime_create_opts *o = j->opts;
+  if (rt_container_new(j->ctx, id, &j->c, err) < 0)
+    return -1;
+  char bundle[PATH_MAX];
+  if (!realpath(o->bundle ? o->bundle : ".", bundle))
+    return wh_error_errno(err, "bundle %s", o->bundle ? o->bundle : ".");
+  _cleanup_free_ char *data = NULL;
+  size_t len;
+  if (read_config(o, bundle, &data, &len, err) < 0 ||
+      oci_spec_parse(data, len, &j->spec, err) < 0)
+    return -1;
+  if (wh_write_file_atomic(j->c.dirfd, "config.json", data, len, 0600, err) < 0)
+    return -1;
+  const struct oci_spec *s = &j->spec;
+  if (!s->root_path)
+    return wh_error_set(err, WH_ERR_INVALID, "root.path: missing");
+  char rp[PATH_MAX * 2 + 2], rootfs[PATH_MAX];
+  if (s->root_path[0] == '/')
+    snprintf(rp, sizeof(rp), "%s", s->root_path);
+  else
+    snprintf(rp, sizeof(rp), "%s/%s", bundle, s->root_path);
+  if (!realpath(rp, rootfs))
+    return wh_error_errno(err, "root.path %s", rp);
+  if (!s->has_process)
+    return wh_error_set(err, WH_ERR_INVALID, "process: missing (nothing to run)");
+  if (!s->process.args || !s->process.args[0])
+    return wh_error_set(err, WH_ERR_INVALID, "process.args: empty");
+  if (s->process.terminal && !o->console_socket)
+    return wh_error_set(err, WH_ERR_INVALID,
+                        "process.terminal needs --console-socket");
+  if (!s->ns[OCI_NS_MOUNT].present)
+    return wh_error_set(err, WH_ERR_UNSUPPORTED,
+                        "linux.namespaces: a mount namespace is required");
+  j->c.bundle = strdup(bundle);
+  j->c.rootfs = strdup(rootfs);
+  char ts[WH_RFC3339_MAX];
+  wh_rfc3339(wh_now_real_ns(), 9, ts);
+  j->c.created = strdup(ts);
+  j->c.systemd_cgroup = j->ctx->flags & RUNTIME_SYSTEMD_CGROUP;
+  j->c.no_pivot = o->no_pivot;
+  if (!j->c.bundle || !j->c.rootfs || !j->c.created)
+    return wh_error_errno(err, "create");
+
+  for (int t = 0; t < OCI_NS_COUNT; t++)
+    if (s->ns[t].path) {
+      j->ns_fds[t] = open(s->ns[t].path, O_RDONLY | O_CLOEXEC);
+      if (j->ns_fds[t] < 0)
+        return wh_error_errno(err, "linux.namespaces: %s %s", oci_ns_name(t),
+                              s->ns[t].path);
+    }
+  if (o->console_socket &&
+      (j->console_fd = connect_console(o->console_socket, err)) < 0)
+    return -1;
+  if (!o->start_now) {
+    if (mkfifoat(j->c.dirfd, "exec.fifo", 0622) < 0)
+      return wh_error_errno(err, "exec.fifo");
+    /* mkfifo honours the umask; the fifo must be writable by init after
+     * it switched to the process's uid */
+    if (fchmodat(j->c.dirfd, "exec.fifo", 0622, 0) < 0)
+      return wh_error_errno(err, "exec.fifo");
+    j->fifo_fd = openat(j->c.dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+    if (j->fifo_fd < 0)
+      return wh_error_errno(err, "exec.fifo");
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
+    return wh_error_errno(err, "socketpair");
+
+  if (rt_cgroup_init(&j->cg, s->cgroups_path, id, j->c.systemd_cgroup, err) < 0)
+    return -1;
+  if (j->cg.ops->create(&j->cg, err) < 0) {
+    j->cg_made = true;   /* partly made: destroy what exists */
+    return -1;
+  }
+  j->cg_made = true;
+  j->c.cgroup_path = strdup(j->cg.path);
+  if (!j->c.cgroup_path)
+    return wh_error_errno(err, "create");
+  static const struct oci_resources none;
+  if (j->cg.ops->apply(&j->cg, s->has_resources ? &s->resources : &none, err) < 0)
+    return wh_error_wrap(err, "linux.resources");
+
+  if (spawn(j, err) < 0)
+    return -1;
+  j->c.pid = j->pid;
+  j->c.start_time = rt_pid_start_time(j->pid);
+  if (rt_state_write(&j->c, err) < 0)
+    return -1;
+  if (o->pid_file && rt_write_pid_file(o->pid_file, j->pid, err) < 0)
+    return -1;
+  if (o->start_now) {
+    if (rt_sync_send(j->sync[0], RT_SYNC_START, NULL, err) < 0)
+      return -1;
+    _cleanup_free_ char *st = hook_state(j->c.id, RUNTIME_RUNNING, j->pid, j->c.bundle,
+                                         s->annotations_json);
+    if (rt_run_hooks(s, OCI_HOOK_POSTSTART, st, j->ctx->log_fd, err) < 0)
+      return -1;
+  }
+  *pid_out = j->pid;
+  return 0;
+}
+
+int runtime_create(const struct runtime_ctx *ctx, const char *id,
+                   const struct runtime_create_opts *opts, pid_t *pid_out,
+                   struct wh_error **err)
+{
+  struct create_job j;
+  memset(&j, 0, sizeof(j));
+  j.ctx = ctx;
+  j.opts = opts;
+  j.c.dirfd = j.c.lockfd = -1;
+  j.sync[0] = j.sync[1] = j.console_fd = j.fifo_fd = -1;
+  for (int t = 0; t < OCI_NS_COUNT; t++)
+    j.ns_fds[t] = -1;
+  pid_t pid = 0;
+  int r = create_job_run(&j, id, &pid, err);
+  job_cleanup(&j, r < 0);
+  if (r < 0)
+    return wh_error_wrap(err, "create %s", id);
+  *pid_out = pid;
+  return 0;
+}
+
+int runtime_wait(pid_t pid, int *exit_code, struct wh_error **err)
+{
+  int status;
+  pid_t r;
+  do
+    r = waitpid(pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return wh_error_errno(err, "wait for %d", (int) pid);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return 0;
+}
