@@ -116,7 +116,7 @@ json_t *engine_info(struct engine *e, struct wh_error **err)
       "Volumes", count(e, "SELECT COUNT(*) AS n FROM volumes"),
       "Networks", count(e, "SELECT COUNT(*) AS n FROM networks"),
       "ServerVersion", WHARF_VERSION, "Driver", "overlay", "DockerRootDir", e->root,
-      "RunRoot", e->runroot, "DefaultRuntime", "runc", "CgroupDriver", "cgroupfs",
+      "RunRoot", e->runroot, "DefaultRuntime", "in-process (src/runtime)", "CgroupDriver", "cgroupfs",
       "KernelVersion", u.release, "OperatingSystem", "linux", "Architecture", u.machine,
       "DefaultBridge", e->bridge, "NftTable", e->nft_table);
 }

@@ -38,6 +38,63 @@ static int load_running(struct engine *e, const char *ref, struct ctr *c,
   return 0;
 }
 
+static int recv_fd(int sock)
+{
+  char name[4096];
+  struct iovec iov = {name, sizeof(name)};
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                       .msg_controllen = sizeof(cbuf)};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
+    return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS)
+    return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+  return fd;
+}
+
+/* Relay the caller's terminal and the exec's pty until the pty closes. */
+static void relay_pty(int master, const struct engine_exec *x)
+{
+  struct termios saved;
+  bool raw = false;
+  if (isatty(x->in_fd) && tcgetattr(x->in_fd, &saved) == 0) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    raw = tcsetattr(x->in_fd, TCSANOW, &t) == 0;
+    struct winsize ws;
+    if (ioctl(x->in_fd, TIOCGWINSZ, &ws) == 0)
+      ioctl(master, TIOCSWINSZ, &ws);
+  }
+  char buf[8192];
+  bool in_open = x->interactive;
+  while (true) {
+    struct pollfd p[2] = {{master, POLLIN, 0}, {in_open ? x->in_fd : -1, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (p[0].revents) {
+      ssize_t n = read(master, buf, sizeof(buf));
+      if (n <= 0)
+        break;
+      wh_write_all(x->out_fd, buf, (size_t) n, NULL);
+    }
+    if (p[1].revents) {
+      ssize_t n = read(x->in_fd, buf, sizeof(buf));
+      if (n <= 0)
+        in_open = false;
+      else
+        wh_write_all(master, buf, (size_t) n, NULL);
+    }
+  }
+  if (raw)
+    tcsetattr(x->in_fd, TCSANOW, &saved);
+}
+
 int engine_container_exec(struct engine *e, const char *ref,
                           const struct engine_exec *x, int *exit_code,
                           struct wh_error **err)
@@ -136,9 +193,42 @@ int engine_container_exec(struct engine *e, const char *ref,
   if (asprintf(&pname, "exec-%s.json", rnd) < 0 ||
       wh_write_file_atomic(rfd, pname, text, strlen(text), 0600, err) < 0)
     return -1;
-  int stdio[3] = {x->interactive || (x->tty && !x->detach) ? x->in_fd : -1, x->out_fd, x->err_fd};
+  /* A runtime binary makes the pty itself and relays it to the terminal
+   * it is given; the in-process runtime hands the pty master to a console
+   * socket, and this process relays it. */
+  bool relay = x->tty && !ocirt_path(&c);
+  _cleanup_close_ int lfd = -1;
+  struct sockaddr_un sa;
+  _cleanup_close_ int sdir = -1;
+  _cleanup_free_ char *cons = NULL;
+  if (relay) {
+    if (asprintf(&cons, "%s/exec-%s.sock", rundir, rnd) < 0 ||
+        unix_addr(cons, &sa, &sdir, err) < 0) {
+      unlink(procp);
+      return -1;
+    }
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
+      unlink(procp);
+      return wh_error_errno(err, "console socket %s", cons);
+    }
+  }
+  int stdio[3] = {x->interactive || (x->tty && !relay) ? x->in_fd : -1, x->out_fd, x->err_fd};
   pid_t pid;
-  int r = ocirt_exec(e, &c, procp, NULL, rundir, x->detach, stdio, &pid, err);
+  int r = ocirt_exec(e, &c, procp, relay ? sa.sun_path : NULL, rundir, x->detach, stdio, &pid, err);
+  if (r == 0 && relay) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    int afd = poll(&p, 1, 10000) == 1 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+    int master = afd >= 0 ? recv_fd(afd) : -1;
+    if (afd >= 0)
+      close(afd);
+    if (master >= 0) {
+      relay_pty(master, x);
+      close(master);
+    }
+  }
+  if (cons)
+    unlink(cons);
   int st = 0;
   if (r == 0)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

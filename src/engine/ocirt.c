@@ -1,10 +1,9 @@
-/* ocirt.c: the OCI runtime behind a container, driven through runc's
- * command line (`--runtime PATH`: crun, runc, wharf-runtime).
- *
- * Containers run with the in-process runtime (src/runtime) once that
- * library is linked; until then the default is `runc` from PATH. Either
- * way the runtime's state lives under RUNROOT/runtime, so it never mixes
- * with containers of another engine on the host. */
+/* ocirt.c: the OCI runtime behind a container: by default the in-process
+ * runtime (src/runtime, called from the monitor: no fork/exec of a
+ * runtime binary), or with `--runtime PATH` any runtime with runc's
+ * command line (crun, runc, wharf-runtime). Either way the runtime's state
+ * lives under RUNROOT/runtime, so it never mixes with containers of
+ * another engine on the host. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,11 +18,59 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "internal.h"
+#include "runtime/runtime.h"
 
 const char *ocirt_path(const struct ctr *c)
 {
   const char *rt = json_string_value(json_object_get(c->host_config, "Runtime"));
-  return rt && *rt ? rt : "runc";
+  return rt && *rt ? rt : NULL;
+}
+
+static void rt_ctx(struct engine *e, struct runtime_ctx *ctx, char **root, int log_fd)
+{
+  *root = runtime_root(e);
+  ctx->root = *root;
+  ctx->flags = 0;
+  ctx->log_fd = log_fd;
+}
+
+/* runtime_create gives the container the caller's fds 0-2: point them at
+ * the container's stdio for the call, then back at what they were. */
+static int inproc_create(struct engine *e, const struct ctr *c, const struct ocirt_create *o,
+                         pid_t *pid_out, struct wh_error **err)
+{
+  _cleanup_free_ char *root = NULL;
+  _cleanup_close_ int log_fd = o->log_path ? open(o->log_path, O_WRONLY | O_CREAT | O_APPEND |
+                                                  O_CLOEXEC, 0600) : -1;
+  struct runtime_ctx ctx;
+  rt_ctx(e, &ctx, &root, log_fd);
+  int saved[3], null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int i = 0; i < 3; i++) {
+    saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+    int src = o->stdio[i] >= 0 ? o->stdio[i] : null;
+    dup2(src, i);
+  }
+  /* A relative console socket name, resolved in the bundle directory,
+   * stays within sun_path whatever --root is. */
+  _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int r = chdir(o->bundle);
+  struct runtime_create_opts opts = {.bundle = o->bundle, .pid_file = o->pid_file,
+                                     .console_socket = o->console_socket,
+                                     .start_now = o->start};
+  if (r == 0)
+    r = runtime_create(&ctx, c->id, &opts, pid_out, err);
+  else
+    wh_error_errno(err, "chdir %s", o->bundle);
+  if (cwd >= 0)
+    fchdir(cwd);
+  for (int i = 0; i < 3; i++) {
+    dup2(saved[i] >= 0 ? saved[i] : null, i);
+    if (saved[i] >= 0)
+      close(saved[i]);
+  }
+  if (null >= 0)
+    close(null);
+  return r;
 }
 
 /* fork + exec argv with the given stdio (-1: /dev/null); the child closes
@@ -130,6 +177,8 @@ int ocirt_create(struct engine *e, const struct ctr *c,
                  const struct ocirt_create *o, pid_t *pid_out,
                  struct wh_error **err)
 {
+  if (!ocirt_path(c))
+    return inproc_create(e, c, o, pid_out, err);
   char *args[12];
   size_t n = 0;
   /* `run --detach` creates and starts in one runtime process (one exec
@@ -160,6 +209,12 @@ int ocirt_create(struct engine *e, const struct ctr *c,
 
 int ocirt_start(struct engine *e, const struct ctr *c, struct wh_error **err)
 {
+  if (!ocirt_path(c)) {
+    _cleanup_free_ char *root = NULL;
+    struct runtime_ctx ctx;
+    rt_ctx(e, &ctx, &root, -1);
+    return runtime_start(&ctx, c->id, err);
+  }
   char *args[] = {(char *) "start", c->id};
   return run_rt(e, c, NULL, args, 2, NULL, NULL, true, NULL, err);
 }
@@ -167,6 +222,12 @@ int ocirt_start(struct engine *e, const struct ctr *c, struct wh_error **err)
 int ocirt_kill(struct engine *e, const struct ctr *c, int sig, bool all,
                struct wh_error **err)
 {
+  if (!ocirt_path(c)) {
+    _cleanup_free_ char *root = NULL;
+    struct runtime_ctx ctx;
+    rt_ctx(e, &ctx, &root, -1);
+    return runtime_kill(&ctx, c->id, sig, all, err);
+  }
   char s[16];
   snprintf(s, sizeof(s), "%d", sig);
   char *args[4];
@@ -190,6 +251,12 @@ int ocirt_delete(struct engine *e, const struct ctr *c, bool force,
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   if (access(state, F_OK) < 0)
     return 0;
+  if (!ocirt_path(c)) {
+    struct runtime_ctx ctx;
+    _cleanup_free_ char *r2 = NULL;
+    rt_ctx(e, &ctx, &r2, -1);
+    return runtime_delete(&ctx, c->id, force, err);
+  }
   char *args[] = {(char *) "delete", (char *) "--force", c->id};
   if (!force) {
     args[1] = c->id;
@@ -202,6 +269,28 @@ int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
                const char *console_socket, const char *cwd, bool detach,
                const int stdio[3], pid_t *pid_out, struct wh_error **err)
 {
+  if (!ocirt_path(c)) {
+    _cleanup_free_ char *root = NULL;
+    struct runtime_ctx ctx;
+    rt_ctx(e, &ctx, &root, -1);
+    /* The exec'd process gets our fds 0-2 (the caller's stdio). */
+    int saved[3], null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = 0; i < 3; i++) {
+      saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+      dup2(stdio[i] >= 0 ? stdio[i] : null, i);
+    }
+    struct runtime_exec_opts x = {.process_path = process_json, .detach = detach,
+                                  .console_socket = console_socket};
+    int r = runtime_exec(&ctx, c->id, &x, pid_out, err);
+    for (int i = 0; i < 3; i++) {
+      dup2(saved[i] >= 0 ? saved[i] : null, i);
+      if (saved[i] >= 0)
+        close(saved[i]);
+    }
+    if (null >= 0)
+      close(null);
+    return r;
+  }
   char *args[10];
   size_t n = 0;
   args[n++] = (char *) "exec";
