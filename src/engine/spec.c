@@ -47,6 +47,36 @@ static const char *const readonly_paths[] = {
   "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
+/* wharf-init: $WHARF_INIT, else next to the running wharf binary (the
+ * build tree keeps it in src/engine/), else the installed libexec copy. */
+static char *init_path(struct wh_error **err)
+{
+  const char *env = getenv("WHARF_INIT");
+  if (env && *env)
+    return strdup(env);
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = 0;
+      static const char *const rel[] = {"wharf-init", "src/engine/wharf-init",
+                                        "../libexec/wharf/wharf-init"};
+      for (size_t i = 0; i < WH_ARRAY_SIZE(rel); i++) {
+        char *p = NULL;
+        if (asprintf(&p, "%s/%s", self, rel[i]) < 0)
+          return NULL;
+        if (access(p, X_OK) == 0)
+          return p;
+        free(p);
+      }
+    }
+  }
+  wh_error_set(err, WH_ERR_NOT_FOUND, "--init: wharf-init not found (set WHARF_INIT)");
+  return NULL;
+}
+
 json_t *ctr_image_config(struct engine *e, const struct ctr *c,
                          struct wh_error **err)
 {
@@ -414,6 +444,24 @@ json_t *spec_build(struct engine *e, const struct ctr *c, int rootfd,
   close(wfd);
   if (rootfs_check_exec(rootfd, argv[0], env_get(env, "PATH"), cwd, err) < 0)
     return NULL;
+  _cleanup_free_ char *init = NULL;
+  if (json_is_true(json_object_get(hc, "Init"))) {
+    init = init_path(err);
+    if (!init)
+      return NULL;
+    size_t n = 0;
+    while (argv[n])
+      n++;
+    char **nv = calloc(n + 3, sizeof(char *));
+    if (!nv)
+      return NULL;
+    nv[0] = strdup("/dev/init");
+    nv[1] = strdup("--");
+    for (size_t k = 0; k < n; k++)
+      nv[k + 2] = argv[k];
+    free(argv);
+    argv = nv;
+  }
 
   bool nnp = false;
   _cleanup_json_ json_t *caps = capabilities(hc, privileged, err);
@@ -459,6 +507,8 @@ json_t *spec_build(struct engine *e, const struct ctr *c, int rootfd,
       return NULL;
     json_array_append_new(mounts, mount_obj(dst, "bind", src, "rbind,rprivate"));
   }
+  if (init)
+    json_array_append_new(mounts, mount_obj("/dev/init", "bind", init, "bind,ro"));
   if (volume_spec_mounts(e, c, mounts, err) < 0) {
     json_decref(process);
     json_decref(mounts);

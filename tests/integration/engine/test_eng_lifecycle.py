@@ -254,3 +254,22 @@ def test_exec_tty(wharf):
     assert os.waitstatus_to_exitcode(st) == 0
     assert "/dev/pts/" in out.decode(errors="replace")
     assert wharf("exec", "-d", "-t", "tt", "true", check=False).returncode == 125
+
+
+def test_init_reaps_and_forwards_signals(wharf):
+    # PID 1 is wharf-init; an orphan of the command is reaped (no zombie
+    # left while the command still runs), and the command's status is
+    # the container's.
+    p = wharf.run("--rm", "--init", "sh", "-c",
+                  "cat /proc/1/cmdline | tr '\\0' ' '; echo; sh -c 'sleep 0.1 &'; sleep 0.6;"
+                  " ps -o pid,stat,comm | grep -c ' Z ' ; exit 4", check=False)
+    assert p.returncode == 4
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("/dev/init -- sh -c")
+    assert lines[-1] == "0"
+    # SIGTERM reaches the command through init (sh as PID 1 would ignore it).
+    wharf.run("-d", "--name", "i", "--init", "sh", "-c",
+              "trap 'exit 7' TERM; while true; do sleep 0.05; done")
+    time.sleep(0.3)
+    wharf("stop", "-t", "5", "i")
+    assert wharf.inspect("i")["State"]["ExitCode"] == 7
