@@ -3,8 +3,9 @@
 # (four 128 MiB gzip layers of random data) from the same local registry,
 # each into an empty store, one after the other, and print the ratio.
 #
-#   bench/pull.sh            (REGISTRY=docker-registry by default;
-#                             REGISTRY=wharf uses build/wharf-registry)
+#   bench/pull.sh            (REGISTRY=wharf, the default, uses
+#                             build/wharf-registry; REGISTRY=docker-registry
+#                             uses Debian's CNCF Distribution)
 #
 # "Done" means the image is unpacked and registered, ready to run, for
 # both. Durability is the same: neither fsyncs layer contents (podman's
@@ -14,7 +15,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WHARF=${WHARF:-$ROOT/build/wharf}
-REGISTRY=${REGISTRY:-docker-registry}
+REGISTRY=${REGISTRY:-wharf}
 LAYERS=${LAYERS:-4}
 LAYER_MIB=${LAYER_MIB:-128}
 CACHE=${CACHE:-/tmp/wharf-bench-pull-cache}

@@ -49,8 +49,21 @@ static const char usage_serve[] =
   "      --log-level LEVEL      debug, info, warn, error or off (default info)\n"
   "      --log-format FORMAT    text (key=value, default) or json\n"
   "      --port-file FILE       write the bound port to FILE once listening\n"
+  "      --upload-expiry DUR    remove upload sessions idle for this long\n"
+  "                             (default 24h; units s, m, h, d; plain = seconds)\n"
+  "      --max-manifest-size N  refuse larger manifests with 413 (default 4MiB;\n"
+  "                             units K, KiB, M, MiB; plain = bytes)\n"
+  "      --sync MODE            normal (default): an acknowledged push survives a\n"
+  "                             crash of the process; full: it also survives a\n"
+  "                             power loss (SQLite synchronous=FULL and a\n"
+  "                             directory fsync after every rename)\n"
+  "  -c, --config FILE          read settings from FILE first: one `name = value`\n"
+  "                             per line, names as the long options above\n"
+  "                             without dashes, # starts a comment; flags on\n"
+  "                             the command line override the file\n"
   "  -h, --help                 show this help\n"
   "\n"
+  "On start, upload files and sessions left by a crash or expired are removed.\n"
   "Every request is logged as one line: method, path, status, bytes, duration.\n";
 
 static int parse_uint(const char *s, const char *what, unsigned long max,
@@ -64,6 +77,116 @@ static int parse_uint(const char *s, const char *what, unsigned long max,
                         what, s, max);
   *out = v;
   return 0;
+}
+
+/* "90", "90s", "30m", "24h", "7d" → seconds. */
+static int parse_duration(const char *s, const char *what, unsigned long *out,
+                          struct wh_error **err)
+{
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  unsigned long mul = 1;
+  if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+    mul = 1;
+  else if (strcmp(end, "m") == 0)
+    mul = 60;
+  else if (strcmp(end, "h") == 0)
+    mul = 3600;
+  else if (strcmp(end, "d") == 0)
+    mul = 86400;
+  else
+    mul = 0;
+  if (errno || end == s || *s == '-' || mul == 0 || v == 0 || v > 365UL * 86400 / mul)
+    return wh_error_set(err, WH_ERR_INVALID,
+                        "%s: '%s' is not a duration from 1s to 365d (e.g. 90s, 30m, 24h)",
+                        what, s);
+  *out = v * mul;
+  return 0;
+}
+
+/* "4194304", "512K", "512KiB", "4M", "4MiB" → bytes. */
+static int parse_size(const char *s, const char *what, unsigned long long *out,
+                      struct wh_error **err)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  unsigned long long mul = 0;
+  if (*end == '\0')
+    mul = 1;
+  else if (strcmp(end, "K") == 0 || strcmp(end, "KiB") == 0)
+    mul = 1024;
+  else if (strcmp(end, "M") == 0 || strcmp(end, "MiB") == 0)
+    mul = 1024 * 1024;
+  if (errno || end == s || *s == '-' || mul == 0 || v == 0 || v > (1ULL << 30) / mul)
+    return wh_error_set(err, WH_ERR_INVALID,
+                        "%s: '%s' is not a size from 1 byte to 1GiB (e.g. 4MiB, 512K)", what, s);
+  *out = v * mul;
+  return 0;
+}
+
+/* Read a config file into "--name=value" arguments, checked against the
+ * option table so a typo is reported with its line. */
+static int read_config(const char *path, const struct option *opts, char ***args_out,
+                       size_t *n_out, struct wh_error **err)
+{
+  _cleanup_fclose_ FILE *f = fopen(path, "re");
+  if (!f)
+    return wh_error_errno(err, "config file %s", path);
+  char **args = NULL;
+  size_t n = 0;
+  char line[4096];
+  unsigned lineno = 0;
+  while (fgets(line, sizeof(line), f)) {
+    lineno++;
+    char *p = line + strspn(line, " \t");
+    p[strcspn(p, "#\r\n")] = '\0';
+    if (*p == '\0')
+      continue;
+    char *eq = strchr(p, '=');
+    char *key_end = eq ? eq : p + strlen(p);
+    while (key_end > p && (key_end[-1] == ' ' || key_end[-1] == '\t'))
+      key_end--;
+    *key_end = '\0';
+    const struct option *o = opts;
+    for (; o->name; o++)
+      if (strcmp(o->name, p) == 0)
+        break;
+    if (!o->name || strcmp(p, "config") == 0 || strcmp(p, "help") == 0) {
+      wh_error_set(err, WH_ERR_INVALID, "config file %s line %u: unknown setting '%s'", path,
+                   lineno, p);
+      goto fail;
+    }
+    if (!eq) {
+      wh_error_set(err, WH_ERR_INVALID, "config file %s line %u: expected '%s = VALUE'", path,
+                   lineno, p);
+      goto fail;
+    }
+    char *v = eq + 1 + strspn(eq + 1, " \t");
+    size_t vl = strlen(v);
+    while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+      v[--vl] = '\0';
+    char **nv = realloc(args, (n + 1) * sizeof(char *));
+    if (!nv) {
+      wh_error_errno(err, "config file %s", path);
+      goto fail;
+    }
+    args = nv;
+    if (asprintf(&args[n], "--%s=%s", p, v) < 0) {
+      wh_error_errno(err, "config file %s", path);
+      goto fail;
+    }
+    n++;
+  }
+  *args_out = args;
+  *n_out = n;
+  return 0;
+fail:
+  for (size_t i = 0; i < n; i++)
+    free(args[i]);
+  free(args);
+  return -1;
 }
 
 static int write_port_file(const char *path, unsigned port, struct wh_error **err)
@@ -80,7 +203,7 @@ static int write_port_file(const char *path, unsigned port, struct wh_error **er
 static int cmd_serve(int argc, char **argv, struct wh_error **err)
 {
   enum { OPT_THREADS = 256, OPT_DRAIN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_LOG_LEVEL,
-         OPT_LOG_FORMAT, OPT_PORT_FILE };
+         OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC };
   static const struct option opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "data", required_argument, NULL, 'd' },
@@ -91,6 +214,10 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
     { "port-file", required_argument, NULL, OPT_PORT_FILE },
+    { "upload-expiry", required_argument, NULL, OPT_EXPIRY },
+    { "max-manifest-size", required_argument, NULL, OPT_MAX_MANIFEST },
+    { "sync", required_argument, NULL, OPT_SYNC },
+    { "config", required_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -100,11 +227,40 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
   enum wh_log_format format = WH_LOG_TEXT;
   const char *port_file = NULL;
   int ret = -1;
-  unsigned long v;
+  unsigned long v = 0;
+  unsigned long long sz = 0;
   int c;
+
+  /* A config file's settings go before the command line's flags, so the
+   * flags win. */
+  const char *config = NULL;
+  for (int i = 1; i < argc; i++) {
+    if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+      config = argv[i + 1];
+    else if (strncmp(argv[i], "--config=", 9) == 0)
+      config = argv[i] + 9;
+  }
+  char **cfg_args = NULL;
+  size_t n_cfg = 0;
+  _cleanup_free_ char **all = NULL;
+  if (config && read_config(config, opts, &cfg_args, &n_cfg, err) < 0)
+    goto out;
+  all = calloc((size_t) argc + n_cfg + 1, sizeof(char *));
+  if (!all) {
+    wh_error_errno(err, "serve");
+    goto out;
+  }
+  all[0] = argv[0];
+  for (size_t i = 0; i < n_cfg; i++)
+    all[1 + i] = cfg_args[i];
+  for (int i = 1; i < argc; i++)
+    all[n_cfg + (size_t) i] = argv[i];
+  argc += (int) n_cfg;
+  argv = all;
+
   optind = 1;
   opterr = 0; /* we report unknown options ourselves, once */
-  while ((c = getopt_long(argc, argv, ":l:d:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":l:d:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'l':
       if (registry_config_set_listen(&reg.cfg, optarg, err) < 0)
@@ -153,6 +309,28 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
     case OPT_PORT_FILE:
       port_file = optarg;
       break;
+    case OPT_EXPIRY:
+      if (parse_duration(optarg, "--upload-expiry", &v, err) < 0)
+        goto out;
+      reg.cfg.upload_expiry_s = (unsigned) v;
+      break;
+    case OPT_MAX_MANIFEST:
+      if (parse_size(optarg, "--max-manifest-size", &sz, err) < 0)
+        goto out;
+      reg.cfg.max_manifest_size = sz;
+      break;
+    case OPT_SYNC:
+      if (strcmp(optarg, "full") == 0)
+        reg.cfg.sync_full = true;
+      else if (strcmp(optarg, "normal") == 0)
+        reg.cfg.sync_full = false;
+      else {
+        wh_error_set(err, WH_ERR_INVALID, "--sync: '%s' is not full or normal", optarg);
+        goto out;
+      }
+      break;
+    case 'c':
+      break; /* read above */
     case 'h':
       fputs(usage_serve, stdout);
       ret = 0;
@@ -193,9 +371,9 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
   }
   const char *host = reg.cfg.listen_addr;
   bool v6 = strchr(host, ':') != NULL;
-  wh_log(WH_LOG_INFO, "start", "wharf-registry %s listening on %s://%s%s%s:%u data=%s",
+  wh_log(WH_LOG_INFO, "start", "wharf-registry %s listening on %s://%s%s%s:%u data=%s sync=%s",
          WHARF_VERSION, reg.cfg.tls_cert ? "https" : "http", v6 ? "[" : "", host,
-         v6 ? "]" : "", port, reg.cfg.data_dir);
+         v6 ? "]" : "", port, reg.cfg.data_dir, reg.cfg.sync_full ? "full" : "normal");
 
   int sig = 0;
   for (;;) {
@@ -211,6 +389,9 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
   wh_log(WH_LOG_INFO, "stop", "stopped");
   ret = 0;
 out:
+  for (size_t i = 0; i < n_cfg; i++)
+    free(cfg_args[i]);
+  free(cfg_args);
   registry_config_free(&reg.cfg);
   return ret;
 }

@@ -345,6 +345,17 @@ int wharf_cmd_images(const struct wharf_globals *g, int argc, char **argv, struc
   return 0;
 }
 
+/* o[key] = v when the config has it, else a fresh default (owned). */
+static void set_or(json_t *o, const char *key, json_t *v, json_t *dflt)
+{
+  if (v) {
+    json_object_set(o, key, v);
+    json_decref(dflt);
+  } else {
+    json_object_set_new(o, key, dflt);
+  }
+}
+
 /* docker's inspect document for one image. */
 static json_t *inspect_json(struct image_store *s, const struct image_info *i,
                             struct wh_error **err)
@@ -366,11 +377,11 @@ static json_t *inspect_json(struct image_store *s, const struct image_info *i,
   json_object_set_new(o, "RepoDigests", strv_json(i->repo_digests));
   json_object_set_new(o, "Parent", json_string(""));
   json_t *v;
-  json_object_set(o, "Comment", (v = json_object_get(cfg, "comment")) ? v : json_string(""));
+  set_or(o, "Comment", json_object_get(cfg, "comment"), json_string(""));
   if ((v = json_object_get(cfg, "created")))
     json_object_set(o, "Created", v);
-  json_object_set(o, "Author", (v = json_object_get(cfg, "author")) ? v : json_string(""));
-  json_object_set(o, "Config", (v = json_object_get(cfg, "config")) ? v : json_object());
+  set_or(o, "Author", json_object_get(cfg, "author"), json_string(""));
+  set_or(o, "Config", json_object_get(cfg, "config"), json_object());
   json_object_set_new(o, "Architecture", json_string(i->arch ? i->arch : ""));
   if (i->variant)
     json_object_set_new(o, "Variant", json_string(i->variant));

@@ -257,7 +257,7 @@ int image_store_tmp_dir(struct image_store *s, const char *prefix, char **name,
                         struct wh_error **err)
 {
   for (int tries = 0; tries < 16; tries++) {
-    char rnd[16];
+    char rnd[2 * 8 + 1];
     unsigned char b[8];
     if (wh_random_bytes(b, sizeof(b), err) < 0)
       return -1;

@@ -19,11 +19,14 @@ enum reg_code {
   REG_NAME_UNKNOWN,
   REG_SIZE_INVALID,
   REG_TAG_INVALID,
+  REG_PAGINATION_NUMBER_INVALID, /* Distribution's code for a bad ?n= */
+  REG_MANIFEST_TOO_LARGE,        /* 413 with SIZE_INVALID's name */
   REG_UNAUTHORIZED,
   REG_DENIED,
   REG_UNSUPPORTED,
   REG_TOOMANYREQUESTS,
   REG_RANGE_INVALID,     /* 416; Distribution uses BLOB_UPLOAD_INVALID's body */
+  REG_RANGE_NOT_SATISFIABLE, /* 416 on a blob GET's Range */
   REG_METHOD_NOT_ALLOWED,
   REG_NOT_FOUND,         /* a path that is no API route */
   REG_INTERNAL,          /* 500: only for what is truly unexpected */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -30,6 +31,43 @@ const char *request_query(struct request *r, const char *name)
 struct registry *request_registry(struct request *r)
 {
   return r->reg;
+}
+
+struct header_search {
+  const char *name;
+  const char *token;
+  size_t token_len;
+  bool found;
+};
+
+static enum MHD_Result header_has_cb(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+  struct header_search *hs = cls;
+  if (!value || strcasecmp(key, hs->name) != 0)
+    return MHD_YES;
+  const char *p = value;
+  while (*p) {
+    p += strspn(p, " \t,");
+    size_t n = strcspn(p, ",;");
+    size_t t = n;
+    while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+      t--;
+    if (t == hs->token_len && strncasecmp(p, hs->token, t) == 0) {
+      hs->found = true;
+      return MHD_NO;
+    }
+    p += n;
+    p += strcspn(p, ","); /* skip parameters */
+  }
+  return MHD_YES;
+}
+
+bool request_header_has(struct request *r, const char *name, const char *token)
+{
+  struct header_search hs = { name, token, strlen(token), false };
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, header_has_cb, &hs);
+  return hs.found;
 }
 
 int reply_header(struct request *r, const char *name, const char *value)
@@ -94,6 +132,20 @@ int reply_data(struct request *r, unsigned status, const char *content_type,
       MHD_create_response_from_buffer(len, (void *) data, MHD_RESPMEM_MUST_COPY);
   if (!resp)
     return -1;
+  if (content_type)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  return queue(r, status, resp, len);
+}
+
+int reply_data_take(struct request *r, unsigned status, const char *content_type,
+                    char *data, size_t len)
+{
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(data);
+    return -1;
+  }
   if (content_type)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   return queue(r, status, resp, len);

@@ -102,6 +102,11 @@ const struct route_handler *route_lookup(enum route_kind kind,
 const char *request_header(struct request *r, const char *name);
 const char *request_query(struct request *r, const char *name);
 struct registry *request_registry(struct request *r);
+/* True if any of the request's headers `name` lists `token` as one of its
+ * comma-separated elements (parameters after ';' ignored, case-insensitive):
+ * for Accept, which clients send as one list or as repeated headers. */
+bool request_header_has(struct request *r, const char *name, const char *token);
+#define request_accepts(r, media_type) request_header_has(r, "Accept", media_type)
 
 /* Reply helpers. Headers added before the reply go out with it. Each reply
  * function returns 0 (or -1 on ENOMEM, having queued a 500 if it could). */
@@ -111,6 +116,9 @@ int reply_headerf(struct request *r, const char *name, const char *fmt, ...)
 /* A body from memory (copied). For HEAD, only Content-Length is sent. */
 int reply_data(struct request *r, unsigned status, const char *content_type,
                const void *data, size_t len);
+/* The same, taking ownership of a malloc'd body (no copy). */
+int reply_data_take(struct request *r, unsigned status, const char *content_type,
+                    char *data, size_t len);
 int reply_json(struct request *r, unsigned status, const char *json_text);
 /* Status with no body; content_length is what HEAD advertises (pass 0 for
  * responses that have no entity). */

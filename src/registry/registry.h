@@ -11,6 +11,8 @@
 
 struct wh_error;
 struct MHD_Daemon;
+struct blob_store;
+struct meta_store;
 
 struct registry_config {
   char *listen_addr;          /* "127.0.0.1" or "::1" or "0.0.0.0" */
@@ -35,11 +37,21 @@ struct registry {
   struct registry_config cfg;
   struct MHD_Daemon *daemon;
   int data_fd;                /* O_DIRECTORY of cfg.data_dir */
+  struct blob_store *blobs;   /* bytes (store_blob.h) */
+  struct meta_store *meta;    /* rows (store_meta.h) */
+  _Atomic int64_t last_reap_ns; /* last sweep of expired upload sessions */
   /* Requests between their first byte and their completion; idle
    * keep-alive connections are not counted, so a drain waits only for
    * real work. */
   _Atomic long inflight;
 };
+
+/* upload_gc.c: remove upload sessions idle since before `before_ns`
+ * (their bytes and their rows). */
+void registry_reap_uploads(struct registry *reg, int64_t before_ns);
+/* At start: remove expired sessions, upload files without a session (a
+ * crash mid-request) and sessions without a file. */
+int registry_recover_uploads(struct registry *reg, struct wh_error **err);
 
 /* Open the data directory and start serving on the configured address. */
 int registry_start(struct registry *reg, struct wh_error **err);

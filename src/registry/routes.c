@@ -116,6 +116,22 @@ static const struct {
 } table[] = {
   { ROUTE_BASE, { "GET", NULL, NULL, api_base_get } },
   { ROUTE_BASE, { "HEAD", NULL, NULL, api_base_get } },
+  { ROUTE_CATALOG, { "GET", NULL, NULL, api_catalog } },
+  { ROUTE_TAGS, { "GET", NULL, NULL, api_tags_list } },
+  { ROUTE_MANIFEST, { "GET", NULL, NULL, api_manifest_get } },
+  { ROUTE_MANIFEST, { "HEAD", NULL, NULL, api_manifest_get } },
+  { ROUTE_MANIFEST, { "PUT", api_manifest_put_begin, api_manifest_put_body,
+                      api_manifest_put_end } },
+  { ROUTE_MANIFEST, { "DELETE", NULL, NULL, api_manifest_delete } },
+  { ROUTE_BLOB, { "GET", NULL, NULL, api_blob_get } },
+  { ROUTE_BLOB, { "HEAD", NULL, NULL, api_blob_get } },
+  { ROUTE_BLOB, { "DELETE", NULL, NULL, api_blob_delete } },
+  { ROUTE_UPLOADS, { "POST", api_upload_post_begin, api_upload_body, api_upload_post_end } },
+  { ROUTE_UPLOAD, { "PATCH", api_upload_chunk_begin, api_upload_body, api_upload_patch_end } },
+  { ROUTE_UPLOAD, { "PUT", api_upload_chunk_begin, api_upload_body, api_upload_put_end } },
+  { ROUTE_UPLOAD, { "GET", NULL, NULL, api_upload_get } },
+  { ROUTE_UPLOAD, { "DELETE", NULL, NULL, api_upload_delete } },
+  { ROUTE_REFERRERS, { "GET", NULL, NULL, api_referrers } },
 };
 
 const struct route_handler *route_lookup(enum route_kind kind,

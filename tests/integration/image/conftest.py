@@ -1,8 +1,9 @@
 """Fixtures for the image tests.
 
-`oci_registry` is THE registry the image tests talk to. It is Debian's
-docker-registry (CNCF Distribution) until wharf-registry takes pushes;
-switching is one line: REGISTRY_IMPL below."""
+`oci_registry` is THE registry the image tests talk to: wharf-registry
+from the build directory. Debian's docker-registry (CNCF Distribution) is
+the other implementation behind the same fixture; switching is the one
+line REGISTRY_IMPL below (every test passes against both)."""
 import json
 import os
 import shutil
@@ -92,14 +93,17 @@ class WharfRegistry:
         return self
 
     hostport = property(lambda self: self.r.hostport)
+    port = property(lambda self: self.r.port)
     url = property(lambda self: self.r.url)
 
     def stop(self):
-        self.r.stop()
+        rc = self.r.stop()
+        if rc != 0:
+            pytest.fail(f"wharf-registry exited with {rc} at SIGTERM:\n{self.r.read_log()[-4000:]}")
 
 
 # The one line to switch the image tests to wharf-registry:
-REGISTRY_IMPL = DockerRegistry
+REGISTRY_IMPL = WharfRegistry
 
 
 @pytest.fixture
