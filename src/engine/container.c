@@ -179,6 +179,10 @@ static int make_dirs(struct engine *e, const char *id, struct wh_error **err)
       return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
     if (wh_mkdir_p_at(AT_FDCWD, p, 0700, err) < 0)
       return -1;
+    /* The merged root takes the upper directory's mode: 0755, as an
+     * image's root is, or users other than root cannot reach anything. */
+    if (!strcmp(sub[i], "upper") && chmod(p, 0755) < 0)
+      return wh_error_errno(err, "chmod %s", p);
   }
   return 0;
 }

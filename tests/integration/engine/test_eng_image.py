@@ -31,8 +31,16 @@ def make_oci_archive(rootfs, out, name):
     """An OCI layout tar (what `wharf load` reads) of rootfs plus /bin/show,
     with a config that sets every field the engine reads."""
     layer = io.BytesIO()
+    def owned_by_root(ti):
+        # pytest's directories are 0700: an image's are 0755 and root's.
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = "root"
+        if ti.isdir():
+            ti.mode = 0o755
+        return ti
+
     with tarfile.open(fileobj=layer, mode="w") as t:
-        t.add(rootfs, arcname=".")
+        t.add(rootfs, arcname=".", filter=owned_by_root)
         info = tarfile.TarInfo("./bin/show")
         info.mode = 0o755
         info.size = len(SHOW)
