@@ -273,3 +273,32 @@ def test_init_reaps_and_forwards_signals(wharf):
     time.sleep(0.3)
     wharf("stop", "-t", "5", "i")
     assert wharf.inspect("i")["State"]["ExitCode"] == 7
+
+
+def test_engine_killed_mid_run_is_cleaned_by_the_next_command(wharf):
+    """SIGKILL `wharf run` at points spread over its create and start;
+    the next command must find either a container that runs (its monitor
+    had started) or nothing at all: no row stuck in "creating", no
+    directory, mount or runtime state without a row."""
+    import random
+    wharf.run("--rm", "true")  # make the state once
+    rnd = random.Random(7)
+    for i in range(12):
+        proc = subprocess.Popen(wharf.cmd("run", "--network", "none", "--rootfs", wharf.rootfs,
+                                          "--name", f"k{i}", "sleep", "30"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0.0, 0.12))
+        proc.kill()
+        proc.wait()
+        rows = json.loads(wharf("ps", "-a", "--format", "json").stdout)
+        for r in rows:
+            assert r["State"] in ("running", "exited", "created"), r
+        ids = {r[0] for r in wharf.rows()}
+        for d in (os.path.join(wharf.root, "containers"), os.path.join(wharf.runroot, "containers")):
+            assert set(os.listdir(d)) <= ids, f"directories without a row in {d}"
+        mounted = [m for m in wharf.mounts() if "/containers/" in m]
+        assert all(any(cid in m for cid in ids) for m in mounted), mounted
+    for cid in [r[0] for r in wharf.rows()]:
+        wharf("rm", "-f", cid)
+    assert wharf.rows() == []
+    assert leftovers(wharf, []) == []
