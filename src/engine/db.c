@@ -56,7 +56,11 @@ int db_open(struct engine *e, struct wh_error **err)
   /* synchronous=NORMAL in WAL keeps the database consistent after a crash
    * (only the last transactions may be lost), which is all container
    * records need; FULL would cost an fsync per state change. */
-  if (sqlite3_exec(e->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+  /* A small autocheckpoint: with no checkpoint at close, the first
+   * connection of each command reads the whole WAL to rebuild its index,
+   * so the WAL must stay short. */
+  if (sqlite3_exec(e->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                   " PRAGMA wal_autocheckpoint=32;",
                    NULL, NULL, &msg) != SQLITE_OK ||
       sqlite3_exec(e->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
     wh_error_set(err, WH_ERR_IO, "%s: %s", path, msg ? msg : "schema");
