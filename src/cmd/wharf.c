@@ -12,7 +12,6 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "wharf_container.h"
 #include "wharf_image.h"
 
 static const char usage[] =
@@ -35,11 +34,6 @@ static const char usage[] =
   "  system df             show disk usage\n"
   "  login REGISTRY        store credentials for a registry\n"
   "  logout REGISTRY       remove stored credentials\n"
-  "\n"
-  "Container commands (see docs/engine.md):\n"
-  "  run, create, start, stop, kill, rm, ps, logs, exec, attach, inspect,\n"
-  "  wait, port, cp, top, stats, rename, container prune, info,\n"
-  "  volume create|ls|inspect|rm|prune, network create|ls|inspect|rm|prune\n"
   "\n"
   "Global options:\n"
   "      --root DIR               storage root (default /var/lib/wharf)\n"
@@ -83,45 +77,8 @@ static const struct cmd cmds[] = {
   {"logout", NULL, wharf_cmd_logout},
 };
 
-/* The first argument that is not a global flag (or a global flag's value)
- * names the command: container commands (wharf_container.c) take
- * --runroot and the network settings as global flags too. */
-static const char *command_name(int argc, char **argv)
-{
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] != '-')
-      return argv[i];
-    if (!strchr(argv[i], '=') && i + 1 < argc &&
-        (!strcmp(argv[i], "--root") || !strcmp(argv[i], "--runroot") ||
-         !strcmp(argv[i], "--bridge") || !strcmp(argv[i], "--bridge-subnet") ||
-         !strcmp(argv[i], "--nft-table") || !strcmp(argv[i], "--registries-conf") ||
-         !strcmp(argv[i], "--log-level")))
-      i++;
-  }
-  return NULL;
-}
-
 int main(int argc, char **argv)
 {
-  const char *cname = command_name(argc, argv);
-  if (cname && wharf_container_has_command(cname)) {
-    int rc = wharf_container_main(argc, argv);
-    if (rc != WHARF_CONTAINER_NOT_MINE)
-      return rc;
-  }
-  /* Image commands (and `inspect` of an image): drop the container-only
-   * global flags. */
-  int n = 1;
-  for (int i = 1; i < argc; i++) {
-    if (i + 1 < argc && (!strcmp(argv[i], "--runroot") || !strcmp(argv[i], "--bridge") ||
-                         !strcmp(argv[i], "--bridge-subnet") || !strcmp(argv[i], "--nft-table"))) {
-      i++;
-      continue;
-    }
-    argv[n++] = argv[i];
-  }
-  argv[n] = NULL;
-  argc = n;
   struct wharf_globals g = {.root = "/var/lib/wharf"};
   enum { OPT_ROOT = 256, OPT_REGCONF, OPT_LOG };
   static const struct option opts[] = {
