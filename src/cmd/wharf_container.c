@@ -391,15 +391,23 @@ static int on_flag(int opt, void *p)
   return 0;
 }
 
+/* A command's flags, then the engine: the prologue of most commands. */
+static int opts_and_engine(struct globals *g, int argc, char **argv, const char *shorts,
+                           const struct option *longs, int min_args, const char *usage,
+                           struct flags *f, struct engine **e, struct wh_error **err)
+{
+  if (simple_opts(argc, argv, shorts, longs, min_args, usage, on_flag, f, err) < 0)
+    return -1;
+  return open_engine(g, e, err);
+}
+
 static int cmd_start(struct globals *g, int argc, char **argv, struct wh_error **err)
 {
   static const struct option lo[] = {{"attach", no_argument, NULL, 'a'},
                                      {"interactive", no_argument, NULL, 'i'}, {0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+ai", lo, 1, "wharf start [-a] [-i] CONTAINER...", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+ai", lo, 1, "wharf start [-a] [-i] CONTAINER...", &f, &e, err) < 0)
     return -1;
   int code = 0;
   for (int i = optind; i < argc; i++) {
@@ -418,10 +426,8 @@ static int cmd_stop(struct globals *g, int argc, char **argv, struct wh_error **
   static const struct option lo[] = {{"time", required_argument, NULL, 't'},
                                      {"timeout", required_argument, NULL, 't'}, {0}};
   struct flags f = {.n = 10, .t_is_time = true};
-  if (simple_opts(argc, argv, "+t:", lo, 1, "wharf stop [-t SECONDS] CONTAINER...", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+t:", lo, 1, "wharf stop [-t SECONDS] CONTAINER...", &f, &e, err) < 0)
     return -1;
   for (int i = optind; i < argc; i++) {
     if (engine_container_stop(e, argv[i], (int) f.n, err) < 0)
@@ -435,10 +441,8 @@ static int cmd_kill(struct globals *g, int argc, char **argv, struct wh_error **
 {
   static const struct option lo[] = {{"signal", required_argument, NULL, 's'}, {0}};
   struct flags f = {.sig = SIGKILL};
-  if (simple_opts(argc, argv, "+s:", lo, 1, "wharf kill [-s SIGNAL] CONTAINER...", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+s:", lo, 1, "wharf kill [-s SIGNAL] CONTAINER...", &f, &e, err) < 0)
     return -1;
   for (int i = optind; i < argc; i++) {
     if (engine_container_kill(e, argv[i], f.sig, err) < 0)
@@ -453,10 +457,8 @@ static int cmd_rm(struct globals *g, int argc, char **argv, struct wh_error **er
   static const struct option lo[] = {{"force", no_argument, NULL, 'f'},
                                      {"volumes", no_argument, NULL, 'v'}, {0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+fv", lo, 1, "wharf rm [-f] [-v] CONTAINER...", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+fv", lo, 1, "wharf rm [-f] [-v] CONTAINER...", &f, &e, err) < 0)
     return -1;
   for (int i = optind; i < argc; i++) {
     if (engine_container_remove(e, argv[i], f.f, f.v, err) < 0)
@@ -472,10 +474,8 @@ static int cmd_ps(struct globals *g, int argc, char **argv, struct wh_error **er
                                      {"quiet", no_argument, NULL, 'q'},
                                      {"format", required_argument, NULL, 'F'}, {0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+aq", lo, 0, "wharf ps [-a] [-q] [--format json]", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+aq", lo, 0, "wharf ps [-a] [-q] [--format json]", &f, &e, err) < 0)
     return -1;
   _cleanup_json_ json_t *list = engine_container_list(e, f.a, err);
   if (!list)
@@ -604,10 +604,8 @@ static int cmd_attach(struct globals *g, int argc, char **argv, struct wh_error 
 {
   static const struct option lo[] = {{"no-stdin", no_argument, NULL, 'i'}, {0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 1, "wharf attach [--no-stdin] CONTAINER", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf attach [--no-stdin] CONTAINER", &f, &e, err) < 0)
     return -1;
   struct engine_start s = {.attach = true, .attach_stdin = !f.i, .in_fd = 0, .out_fd = 1,
                            .err_fd = 2, .forward_signals = true};
@@ -621,10 +619,8 @@ static int cmd_inspect(struct globals *g, int argc, char **argv, struct wh_error
 {
   static const struct option lo[] = {{0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 1, "wharf inspect CONTAINER...", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf inspect CONTAINER...", &f, &e, err) < 0)
     return -1;
   _cleanup_json_ json_t *out = json_array();
   for (int i = optind; i < argc; i++) {
@@ -645,10 +641,8 @@ static int cmd_wait(struct globals *g, int argc, char **argv, struct wh_error **
 {
   static const struct option lo[] = {{0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 1, "wharf wait CONTAINER...", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf wait CONTAINER...", &f, &e, err) < 0)
     return -1;
   for (int i = optind; i < argc; i++) {
     int code;
@@ -663,10 +657,8 @@ static int cmd_port(struct globals *g, int argc, char **argv, struct wh_error **
 {
   static const struct option lo[] = {{0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 1, "wharf port CONTAINER [PRIVATE_PORT[/PROTO]]", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf port CONTAINER [PRIVATE_PORT[/PROTO]]", &f, &e, err) < 0)
     return -1;
   _cleanup_json_ json_t *ports = engine_container_ports(e, argv[optind], err);
   if (!ports)
@@ -696,10 +688,8 @@ static int cmd_cp(struct globals *g, int argc, char **argv, struct wh_error **er
 {
   static const struct option lo[] = {{0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 2, "wharf cp SRC DST (one of them CONTAINER:PATH)", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 2, "wharf cp SRC DST (one of them CONTAINER:PATH)", &f, &e, err) < 0)
     return -1;
   return engine_container_cp(e, argv[optind], argv[optind + 1], err);
 }
@@ -708,10 +698,8 @@ static int cmd_top(struct globals *g, int argc, char **argv, struct wh_error **e
 {
   static const struct option lo[] = {{0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 1, "wharf top CONTAINER", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf top CONTAINER", &f, &e, err) < 0)
     return -1;
   _cleanup_json_ json_t *t = engine_container_top(e, argv[optind], err);
   if (!t)
@@ -731,10 +719,8 @@ static int cmd_stats(struct globals *g, int argc, char **argv, struct wh_error *
   static const struct option lo[] = {{"no-stream", no_argument, NULL, 'N'},
                                      {"format", required_argument, NULL, 'F'}, {0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 0, "wharf stats [--no-stream] [--format json] [CONTAINER]", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 0, "wharf stats [--no-stream] [--format json] [CONTAINER]", &f, &e, err) < 0)
     return -1;
   do {
     _cleanup_json_ json_t *s = engine_container_stats(e, optind < argc ? argv[optind] : NULL, err);
@@ -765,10 +751,8 @@ static int cmd_rename(struct globals *g, int argc, char **argv, struct wh_error 
 {
   static const struct option lo[] = {{0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 2, "wharf rename CONTAINER NEW_NAME", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 2, "wharf rename CONTAINER NEW_NAME", &f, &e, err) < 0)
     return -1;
   return engine_container_rename(e, argv[optind], argv[optind + 1], err);
 }
@@ -797,10 +781,8 @@ static int cmd_info(struct globals *g, int argc, char **argv, struct wh_error **
 {
   static const struct option lo[] = {{"format", required_argument, NULL, 'F'}, {0}};
   struct flags f = {0};
-  if (simple_opts(argc, argv, "+", lo, 0, "wharf info [--format json]", on_flag, &f, err) < 0)
-    return -1;
   _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 0, "wharf info [--format json]", &f, &e, err) < 0)
     return -1;
   _cleanup_json_ json_t *i = engine_info(e, err);
   if (!i)

@@ -83,6 +83,23 @@ int unix_addr(const char *path, struct sockaddr_un *sa, int *dirfd, struct wh_er
   return 0;
 }
 
+int recv_fd(int sock)
+{
+  char c[256];
+  struct iovec iov = {c, sizeof(c)};
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                       .msg_controllen = sizeof(cbuf)};
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
+    return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS)
+    return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+  return fd;
+}
+
 int attach_connect(struct engine *e, const char *id, struct wh_error **err)
 {
   _cleanup_free_ char *dir = ctr_rundir(e, id), *path = NULL;

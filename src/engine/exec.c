@@ -38,23 +38,6 @@ static int load_running(struct engine *e, const char *ref, struct ctr *c,
   return 0;
 }
 
-static int recv_fd(int sock)
-{
-  char name[4096];
-  struct iovec iov = {name, sizeof(name)};
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                       .msg_controllen = sizeof(cbuf)};
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
-    return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  return fd;
-}
-
 /* Relay the caller's terminal and the exec's pty until the pty closes. */
 static void relay_pty(int master, const struct engine_exec *x)
 {

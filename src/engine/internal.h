@@ -169,6 +169,8 @@ int attach_client(int sock, const struct engine_start *s, bool tty,
  * connect; -1 when unused). */
 struct sockaddr_un;
 int unix_addr(const char *path, struct sockaddr_un *sa, int *dirfd, struct wh_error **err);
+/* The fd a runtime sent over a console socket connection (SCM_RIGHTS). */
+int recv_fd(int sock);
 /* Connect to a running container's monitor. */
 int attach_connect(struct engine *e, const char *id, struct wh_error **err);
 

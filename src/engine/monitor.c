@@ -165,26 +165,6 @@ static void client_frame(struct mon *m, int i)
   }
 }
 
-static int recv_fd(int sock)
-{
-  char c;
-  struct iovec iov = {&c, 1};
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                       .msg_controllen = sizeof(cbuf)};
-  char name[4096];
-  iov.iov_base = name;
-  iov.iov_len = sizeof(name);
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
-    return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  return fd;
-}
-
 static int listen_unix(const char *path, struct wh_error **err)
 {
   struct sockaddr_un sa;

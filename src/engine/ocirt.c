@@ -34,6 +34,34 @@ static void rt_ctx(struct engine *e, struct runtime_ctx *ctx, char **root, int l
   ctx->log_fd = log_fd;
 }
 
+/* The in-process runtime gives a container (or an exec'd process) the
+ * caller's fds 0-2: point them at its stdio (-1: /dev/null) for the call,
+ * then restore them. */
+struct stdio_save {
+  int saved[3];
+  int null;
+};
+
+static void stdio_swap_in(struct stdio_save *sv, const int stdio[3])
+{
+  sv->null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int i = 0; i < 3; i++) {
+    sv->saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+    dup2(stdio && stdio[i] >= 0 ? stdio[i] : sv->null, i);
+  }
+}
+
+static void stdio_swap_out(struct stdio_save *sv)
+{
+  for (int i = 0; i < 3; i++) {
+    dup2(sv->saved[i] >= 0 ? sv->saved[i] : sv->null, i);
+    if (sv->saved[i] >= 0)
+      close(sv->saved[i]);
+  }
+  if (sv->null >= 0)
+    close(sv->null);
+}
+
 /* runtime_create gives the container the caller's fds 0-2: point them at
  * the container's stdio for the call, then back at what they were. */
 static int inproc_create(struct engine *e, const struct ctr *c, const struct ocirt_create *o,
@@ -44,12 +72,8 @@ static int inproc_create(struct engine *e, const struct ctr *c, const struct oci
                                                   O_CLOEXEC, 0600) : -1;
   struct runtime_ctx ctx;
   rt_ctx(e, &ctx, &root, log_fd);
-  int saved[3], null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int i = 0; i < 3; i++) {
-    saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
-    int src = o->stdio[i] >= 0 ? o->stdio[i] : null;
-    dup2(src, i);
-  }
+  struct stdio_save sv;
+  stdio_swap_in(&sv, o->stdio);
   /* A relative console socket name, resolved in the bundle directory,
    * stays within sun_path whatever --root is. */
   _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -61,15 +85,9 @@ static int inproc_create(struct engine *e, const struct ctr *c, const struct oci
     r = runtime_create(&ctx, c->id, &opts, pid_out, err);
   else
     wh_error_errno(err, "chdir %s", o->bundle);
-  if (cwd >= 0)
-    fchdir(cwd);
-  for (int i = 0; i < 3; i++) {
-    dup2(saved[i] >= 0 ? saved[i] : null, i);
-    if (saved[i] >= 0)
-      close(saved[i]);
-  }
-  if (null >= 0)
-    close(null);
+  if (cwd >= 0 && fchdir(cwd) < 0)
+    r = -1;
+  stdio_swap_out(&sv);
   return r;
 }
 
@@ -273,22 +291,12 @@ int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
     _cleanup_free_ char *root = NULL;
     struct runtime_ctx ctx;
     rt_ctx(e, &ctx, &root, -1);
-    /* The exec'd process gets our fds 0-2 (the caller's stdio). */
-    int saved[3], null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int i = 0; i < 3; i++) {
-      saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
-      dup2(stdio[i] >= 0 ? stdio[i] : null, i);
-    }
+    struct stdio_save sv;
+    stdio_swap_in(&sv, stdio);
     struct runtime_exec_opts x = {.process_path = process_json, .detach = detach,
                                   .console_socket = console_socket};
     int r = runtime_exec(&ctx, c->id, &x, pid_out, err);
-    for (int i = 0; i < 3; i++) {
-      dup2(saved[i] >= 0 ? saved[i] : null, i);
-      if (saved[i] >= 0)
-        close(saved[i]);
-    }
-    if (null >= 0)
-      close(null);
+    stdio_swap_out(&sv);
     return r;
   }
   char *args[10];

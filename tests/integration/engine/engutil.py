@@ -99,3 +99,23 @@ def wait_until(pred, timeout=10.0, what="condition"):
             return v
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_in_pty(argv):
+    """Run argv with a pty as its terminal; (exit status, output)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out = b""
+    while True:
+        try:
+            b = os.read(fd, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(st), out.decode(errors="replace")

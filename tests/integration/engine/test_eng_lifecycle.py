@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from engutil import cgroup_dirs, leftovers, wait_until
+from engutil import cgroup_dirs, leftovers, run_in_pty, wait_until
 
 LOOP = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.05; done"
 
@@ -235,24 +235,10 @@ def test_info_and_version(wharf):
 
 
 def test_exec_tty(wharf):
-    import pty
     wharf.run("-d", "--name", "tt", "sleep", "60")
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(wharf.cmd()[0], wharf.cmd("exec", "-t", "tt", "sh", "-c", "tty; echo T=$TERM"))
-    out = b""
-    while True:
-        try:
-            b = os.read(fd, 4096)
-        except OSError:
-            break
-        if not b:
-            break
-        out += b
-    _, st = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(st) == 0
-    assert "/dev/pts/" in out.decode(errors="replace")
+    rc, out = run_in_pty(wharf.cmd("exec", "-t", "tt", "sh", "-c", "tty; echo T=$TERM"))
+    assert rc == 0
+    assert "/dev/pts/" in out
     assert wharf("exec", "-d", "-t", "tt", "true", check=False).returncode == 125
 
 

@@ -1,12 +1,11 @@
 """`wharf run`: the process from the flags (docker's rules), exit codes,
 and bad input that must fail with 125 and leave nothing behind."""
 import os
-import pty
 import subprocess
 
 import pytest
 
-from engutil import leftovers
+from engutil import leftovers, run_in_pty
 
 
 def test_run_rm_echo_leaves_nothing(wharf):
@@ -119,24 +118,9 @@ def test_stdin_with_i(wharf):
 
 
 def test_tty_gets_a_pty(wharf):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(wharf.cmd("run")[0], wharf.cmd("run", "--rm", "-t", "--network", "none",
-                                                "--rootfs", wharf.rootfs, "sh", "-c",
-                                                "tty; echo TERM=$TERM"))
-    out = b""
-    while True:
-        try:
-            b = os.read(fd, 4096)
-        except OSError:
-            break
-        if not b:
-            break
-        out += b
-    _, st = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(st) == 0
-    text = out.decode(errors="replace")
+    rc, text = run_in_pty(wharf.cmd("run", "--rm", "-t", "--network", "none", "--rootfs",
+                                    wharf.rootfs, "sh", "-c", "tty; echo TERM=$TERM"))
+    assert rc == 0
     assert "/dev/pts/" in text
     assert "TERM=xterm" in text
 
