@@ -288,3 +288,30 @@ def test_engine_killed_mid_run_is_cleaned_by_the_next_command(wharf):
         wharf("rm", "-f", cid)
     assert wharf.rows() == []
     assert leftovers(wharf, []) == []
+
+
+def test_rm_leaves_no_process(wharf):
+    cid = wharf.run("-d", "--name", "p", "sh", "-c", "sleep 60 & sleep 60").stdout.strip()
+    owner = [r[3] for r in wharf.rows() if r[0] == cid][0]
+    init = wharf.inspect("p")["State"]["Pid"]
+    assert os.path.exists(f"/proc/{owner}") and os.path.exists(f"/proc/{init}")
+    wharf("rm", "-f", "p")
+
+    def gone(pid):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                return "State:\tZ" in f.read()
+        except FileNotFoundError:
+            return True
+    wait_until(lambda: gone(owner) and gone(init), what="monitor and container gone")
+    assert leftovers(wharf, [cid]) == []
+
+
+def test_restart_unless_stopped(wharf):
+    wharf.run("-d", "--name", "u", "--restart", "unless-stopped", "sh", "-c", "sleep 0.1; exit 1")
+    wait_until(lambda: wharf.inspect("u")["RestartCount"] >= 1, timeout=20, what="a restart")
+    wharf("stop", "-t", "1", "u")
+    n = wharf.inspect("u")["RestartCount"]
+    time.sleep(0.6)
+    assert wharf.inspect("u")["RestartCount"] == n
+    assert wharf.inspect("u")["State"]["Status"] == "exited"

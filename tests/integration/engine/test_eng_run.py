@@ -148,3 +148,22 @@ def test_writes_do_not_reach_the_image(wharf):
     with open(os.path.join(wharf.rootfs, "etc", "data.txt")) as f:
         assert f.read() == "from the image\n"
     assert os.path.lexists(os.path.join(wharf.rootfs, "bin", "ls"))
+
+
+def test_ulimit_and_device(wharf):
+    p = wharf.run("--rm", "--ulimit", "nofile=512:1024", "sh", "-c", "ulimit -n; ulimit -Hn")
+    assert p.stdout.split() == ["512", "1024"]
+    p = wharf.run("--rm", "--device", "/dev/null:/dev/mynull", "sh", "-c",
+                  "ls -l /dev/mynull; echo x > /dev/mynull && echo written")
+    assert p.stdout.startswith("c") and "1,   3" in p.stdout.replace("1,  3", "1,   3")
+    assert "written" in p.stdout
+    # A device outside the default list: the permissions given are the
+    # cgroup's (r: opening for writing is refused).
+    if os.path.exists("/dev/loop-control"):
+        script = "exec 3>/dev/lc; echo opened"
+        p = wharf.run("--rm", "--device", "/dev/loop-control:/dev/lc:r", "sh", "-c", script,
+                      check=False)
+        assert p.returncode != 0 and "not permitted" in p.stderr
+        p = wharf.run("--rm", "--device", "/dev/loop-control:/dev/lc:rw", "sh", "-c", script)
+        assert p.stdout == "opened\n"
+    assert wharf.run("--rm", "--device", "/nonexistent", "true", check=False).returncode == 125
