@@ -79,7 +79,8 @@ static void test_volume_forms(void **state)
   assert_string_equal(json_string_value(json_object_get(n, "Source")), "data");
   _cleanup_json_ json_t *a = engine_parse_volume("/anon", NULL);
   assert_string_equal(json_string_value(json_object_get(a, "Source")), "");
-  assert_null(engine_parse_volume("rel:/d", NULL) ? NULL : NULL);
+  _cleanup_json_ json_t *named = engine_parse_volume("rel:/d", NULL);
+  assert_string_equal(json_string_value(json_object_get(named, "Type")), "volume");
   struct wh_error *err = NULL;
   assert_null(engine_parse_volume("/h:relative", &err));
   assert_non_null(strstr(err->msg, "not absolute"));
