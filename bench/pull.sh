@@ -26,7 +26,7 @@ REGPID=""
 
 cleanup() {
   if [ -n "$REGPID" ]; then kill "$REGPID" 2>/dev/null || true; wait "$REGPID" 2>/dev/null || true; fi
-  podman --root "$WORK/podman" --runroot "$PRUN" system reset -f >/dev/null 2>&1 || true
+  podman --root "$WORK/podman" --runroot "$PRUN" --tmpdir "$WORK/podman-tmp" system reset -f >/dev/null 2>&1 || true
   rm -rf "$WORK" "$PRUN"
 }
 trap cleanup EXIT
@@ -99,7 +99,7 @@ echo '{"unqualified-search-registries": []}' >"$WORK/registries.json"
 # one side's dirty pages are not written back during the other's run.
 sync
 /usr/bin/time -f '%e %U %S' -o "$WORK/podman.time" \
-  podman --root "$WORK/podman" --runroot "$PRUN" --events-backend file --cgroup-manager cgroupfs \
+  podman --root "$WORK/podman" --runroot "$PRUN" --tmpdir "$WORK/podman-tmp" --events-backend file --cgroup-manager cgroupfs \
   pull -q --tls-verify=false "$REF" >/dev/null
 sync
 /usr/bin/time -f '%e %U %S' -o "$WORK/wharf.time" \

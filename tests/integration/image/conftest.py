@@ -161,3 +161,9 @@ class Wharf:
 @pytest.fixture
 def wharf(tmp_path):
     return Wharf(str(tmp_path))
+
+
+@pytest.fixture
+def wharf_factory():
+    """Another wharf with its own store: wharf_factory(root_dir)."""
+    return lambda root: Wharf(str(root))

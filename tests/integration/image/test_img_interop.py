@@ -15,8 +15,10 @@ class Podman:
         # podman refuses a runroot longer than 50 characters
         import tempfile
         self.runroot = tempfile.mkdtemp(prefix="wh-pr-", dir="/tmp")
+        # --tmpdir: podman's default (/run/libpod) is shared with every other
+        # podman on the machine, and `system reset` below would remove it.
         self.base = ["podman", "--root", os.path.join(tmp, "podman-root"),
-                     "--runroot", self.runroot,
+                     "--runroot", self.runroot, "--tmpdir", os.path.join(tmp, "podman-tmp"),
                      "--events-backend", "file", "--cgroup-manager", "cgroupfs"]
         self.tmp = tmp
 
@@ -78,7 +80,7 @@ def test_wharf_save_then_podman_load(tmp_path, podman, wharf, rootfs_tar, fmt):
         podman.run("image", "unmount", "localhost/wb:2")
 
 
-def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf):
+def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf, wharf_factory):
     img = Image([busybox_layer(), tar_bytes([("x", "file", "x")])])
     layout = str(tmp_path / "l")
     write_layout(layout, [img])
@@ -90,8 +92,7 @@ def test_wharf_oci_archive_reads_in_skopeo(tmp_path, oci_registry, wharf):
                        capture_output=True)
     assert r.stdout == img.manifest.data     # the manifest travels byte for byte
     # and back in: load into a fresh store gives the same image
-    from conftest import Wharf
-    w2 = Wharf(str(tmp_path / "second"))
+    w2 = wharf_factory(tmp_path / "second")
     assert w2.out("load", "-q", "-i", out).strip() == img.config.digest
 
 
