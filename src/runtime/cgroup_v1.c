@@ -1,7 +1,8 @@
 /* cgroup_v1.c: the cgroup v1 backend (one hierarchy per controller group).
  *
  * Hierarchies come from /proc/self/mountinfo, so co-mounted controllers
- * ("cpu,cpuacct") and any mount point work. On a hybrid host the v2
+ * ("cpu,cpuacct"), named hierarchies (name=systemd) and any mount point
+ * work. On a hybrid host the v2
  * hierarchy (/sys/fs/cgroup/unified) is driven too: the container joins it
  * and hugetlb limits go there when no v1 hugetlb hierarchy exists. */
 /* Paths are built in fixed buffers larger than any valid cgroup path
@@ -59,15 +60,19 @@ static int hierarchies(struct hier *h, size_t *n)
       /* keep only controller names from the super options */
       char *save, *tok;
       for (tok = strtok_r(super, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(tok, "rw") || !strcmp(tok, "ro") || strchr(tok, '=') ||
+        if (!strcmp(tok, "rw") || !strcmp(tok, "ro") ||
+            (strchr(tok, '=') && strncmp(tok, "name=", 5) != 0) ||
             !strcmp(tok, "noprefix") || !strcmp(tok, "clone_children") ||
             !strcmp(tok, "xattr"))
           continue;
         size_t l = strlen(e->opts);
         snprintf(e->opts + l, sizeof(e->opts) - l, "%s%s", l ? "," : "", tok);
       }
+      /* named hierarchies (name=systemd) are kept: runc puts containers
+       * in them too, and a cgroup mount without a cgroup namespace binds
+       * the container's directory of each */
       if (!e->opts[0])
-        continue;   /* a named hierarchy (name=systemd): not ours */
+        continue;
     }
     /* one mount per hierarchy is enough */
     bool dup = false;

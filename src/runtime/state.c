@@ -26,7 +26,20 @@
 
 const char *rt_root(const struct runtime_ctx *ctx)
 {
-  return ctx && ctx->root ? ctx->root : RUNTIME_DEFAULT_ROOT;
+  const char *r = ctx ? ctx->root : NULL;
+  return r && *r ? r : RUNTIME_DEFAULT_ROOT;
+}
+
+/* "<root>/<id>", or NULL on ENOMEM. */
+static char *state_dir_of(const struct runtime_ctx *ctx, const char *id)
+{
+  char *s = NULL;
+  const char *root = rt_root(ctx);
+  size_t n = strlen(root) + strlen(id) + 2;
+  s = malloc(n);
+  if (s)
+    snprintf(s, n, "%s/%s", root, id);
+  return s;
 }
 
 const char *runtime_status_name(enum runtime_status s)
@@ -89,8 +102,7 @@ int rt_container_new(const struct runtime_ctx *ctx, const char *id,
     return wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
   }
   c->id = strdup(id);
-  if (asprintf(&c->state_dir, "%s/%s", rt_root(ctx), id) < 0)
-    c->state_dir = NULL;
+  c->state_dir = state_dir_of(ctx, id);
   c->dirfd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (!c->id || !c->state_dir || c->dirfd < 0)
     goto fail;
@@ -203,8 +215,7 @@ int rt_container_open(const struct runtime_ctx *ctx, const char *id,
     return wh_error_errno(err, "container %s: lock", id);
   }
   c->id = strdup(id);
-  if (asprintf(&c->state_dir, "%s/%s", rt_root(ctx), id) < 0)
-    c->state_dir = NULL;
+  c->state_dir = state_dir_of(ctx, id);
   /* Locked: a concurrent delete may have removed it while we waited, or a
    * create may still be in progress (no state.json yet). */
   if (faccessat(c->dirfd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -155,10 +155,11 @@ def test_update_from_flags_and_from_stdin(rt, make_bundle):
 def test_pause_resume(rt, make_bundle):
     b = make_bundle("while true; do echo tick >> /tmp/t; sleep 0.05; done")
     cid = started(rt, b)
+    t = os.path.join(b.rootfs, "tmp", "t")
+    wait_for(lambda: os.path.exists(t), what="first tick")
     rt.cmd("pause", cid)
     assert rt.state(cid)["status"] == "paused"
     assert read(f"{cgroup_dir('freezer', cid)}/freezer.state") == "FROZEN"
-    t = os.path.join(b.rootfs, "tmp", "t")
     n1 = os.path.getsize(t)
     time.sleep(0.3)
     assert os.path.getsize(t) == n1
