@@ -495,11 +495,7 @@ json_t *spec_build(struct engine *e, const struct ctr *c, int rootfd,
   json_array_append_new(mounts, mount_obj("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
   json_array_append_new(mounts, mount_obj("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
   json_array_append_new(mounts, mount_obj("/sys", "sysfs", "sysfs", privileged ? "nosuid,noexec,nodev" : "nosuid,noexec,nodev,ro"));
-  /* The in-process runtime cannot mount the cgroup file system on this
-   * host's v1 layout yet (the name=systemd hierarchy has no directory for
-   * the container), so only runtimes given with --runtime get it. */
-  if (ocirt_path(c))
-    json_array_append_new(mounts, mount_obj("/sys/fs/cgroup", "cgroup", "cgroup", privileged ? "nosuid,noexec,nodev,relatime" : "nosuid,noexec,nodev,relatime,ro"));
+  json_array_append_new(mounts, mount_obj("/sys/fs/cgroup", "cgroup", "cgroup", privileged ? "nosuid,noexec,nodev,relatime" : "nosuid,noexec,nodev,relatime,ro"));
   static const char *const etc[] = {"hosts", "hostname", "resolv.conf"};
   for (size_t k = 0; k < WH_ARRAY_SIZE(etc); k++) {
     _cleanup_free_ char *src = NULL, *dst = NULL;

@@ -169,6 +169,11 @@ def test_limits_in_the_cgroup(wharf):
     assert read("memory", "memory.limit_in_bytes") == str(64 * 1024 * 1024)
     assert read("pids", "pids.max") == "50"
     assert read("cpu", "cpu.cfs_quota_us") == "50000"
+    # The same limits, seen from inside through the container's own
+    # (read-only) cgroup mount.
+    p = wharf("exec", cid, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
+              " /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+    assert p.stdout.split() == [str(64 * 1024 * 1024), "50", "50000"]
     wharf("rm", "-f", cid)
     assert cgroup_dirs(cid) == []
 
