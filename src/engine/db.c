@@ -5,6 +5,7 @@
  * container's existence: files and mounts under ROOT count only while a
  * row names them, so reconcile can remove anything else. */
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,10 @@
 #include "base/json.h"
 #include "base/timeutil.h"
 #include "internal.h"
+
+/* Bump both when the schema changes (and migrate in db_open). */
+#define DB_VERSION 1
+#define DB_VERSION_STR "1"
 
 static const char schema[] =
   "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT);"
@@ -38,6 +43,19 @@ static const char schema[] =
   " host_port INTEGER, proto TEXT, ctr_port INTEGER, ctr_ip TEXT,"
   " UNIQUE (host_ip, host_port, proto));";
 
+/* Wait for another process's write in short steps (SQLite's own timeout
+ * sleeps 10, 15, 20 … ms): a monitor and a command write small
+ * transactions at the same moments, and waiting longer than they take
+ * would be most of `run`'s time. Gives up after about 10 s. */
+static int busy_wait(void *arg, int count)
+{
+  (void) arg;
+  if (count >= 20000)
+    return 0;
+  usleep(count < 100 ? 200 : 1000);
+  return 1;
+}
+
 int db_open(struct engine *e, struct wh_error **err)
 {
   _cleanup_free_ char *path = NULL;
@@ -47,7 +65,7 @@ int db_open(struct engine *e, struct wh_error **err)
                       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     return wh_error_set(err, WH_ERR_IO, "open %s: %s", path,
                         e->db ? sqlite3_errmsg(e->db) : "out of memory");
-  sqlite3_busy_timeout(e->db, 10000);
+  sqlite3_busy_handler(e->db, busy_wait, NULL);
   /* Every command is a short-lived connection; a checkpoint at each
    * close would fsync the database each time. The WAL is checkpointed
    * automatically as it grows (and by the next writer after a crash). */
@@ -58,15 +76,31 @@ int db_open(struct engine *e, struct wh_error **err)
    * records need; FULL would cost an fsync per state change. */
   /* A small autocheckpoint: with no checkpoint at close, the first
    * connection of each command reads the whole WAL to rebuild its index,
-   * so the WAL must stay short. */
-  if (sqlite3_exec(e->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                   " PRAGMA wal_autocheckpoint=32;",
-                   NULL, NULL, &msg) != SQLITE_OK ||
-      sqlite3_exec(e->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-    wh_error_set(err, WH_ERR_IO, "%s: %s", path, msg ? msg : "schema");
-    sqlite3_free(msg);
-    return -1;
-  }
+   * so the WAL must stay short. These are per connection and take no
+   * lock. */
+  if (sqlite3_exec(e->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=32;",
+                   NULL, NULL, &msg) != SQLITE_OK)
+    goto fail;
+  /* The schema (and WAL mode, which is persistent) only when the file is
+   * new: DDL takes the write lock, and a command opening the database
+   * must not make a monitor that writes at the same moment wait. */
+  sqlite3_stmt *st = NULL;
+  int version = 0;
+  if (sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version == DB_VERSION)
+    return 0;
+  if (sqlite3_exec(e->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(e->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(e->db, "PRAGMA user_version=" DB_VERSION_STR ";", NULL, NULL, &msg) != SQLITE_OK)
+    goto fail;
+  return 0;
+fail:
+  wh_error_set(err, WH_ERR_IO, "%s: %s", path, msg ? msg : "schema");
+  sqlite3_free(msg);
+  return -1;
   return 0;
 }
 
