@@ -92,6 +92,11 @@ static int copy_at(int sdir, const char *sname, int ddir, const char *dname, int
   return 0;
 }
 
+int cp_tree(int sdir, const char *sname, int ddir, const char *dname, struct wh_error **err)
+{
+  return copy_at(sdir, sname, ddir, dname, 0, err);
+}
+
 static int split_ref(const char *s, char **ctr, const char **path)
 {
   const char *c = strchr(s, ':');

@@ -182,10 +182,14 @@ int ctr_destroy(struct engine *e, const struct ctr *c, bool volumes,
                 struct wh_error **err);
 int ctr_lock(struct engine *e, const char *id, struct wh_error **err);
 
+/* --- cp.c --- */
+/* Copy sdir/sname (a tree, links as links, no following) to ddir/dname. */
+int cp_tree(int sdir, const char *sname, int ddir, const char *dname, struct wh_error **err);
+
 /* --- volume.c --- */
 /* Prepare HostConfig.Mounts for c: named volumes created on demand,
  * bind sources checked; fills spec mounts (OCI JSON array). */
-int volume_spec_mounts(struct engine *e, const struct ctr *c, json_t *mounts,
+int volume_spec_mounts(struct engine *e, const struct ctr *c, int rootfd, json_t *mounts,
                        struct wh_error **err);
 int volume_ensure(struct engine *e, const char *name, bool anonymous,
                   char **path_out, struct wh_error **err);

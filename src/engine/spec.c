@@ -505,7 +505,7 @@ json_t *spec_build(struct engine *e, const struct ctr *c, int rootfd,
   }
   if (init)
     json_array_append_new(mounts, mount_obj("/dev/init", "bind", init, "bind,ro"));
-  if (volume_spec_mounts(e, c, mounts, err) < 0) {
+  if (volume_spec_mounts(e, c, rootfd, mounts, err) < 0) {
     json_decref(process);
     json_decref(mounts);
     return NULL;

@@ -3,9 +3,11 @@
  *
  * A volume is a directory ROOT/volumes/NAME/_data and a row; containers
  * that use it are rows in volume_users, so rm of a used volume is refused
- * and prune takes only unused ones. (Docker seeds a new volume with
- * the image's files at the mount point; wharf does not yet.) */
+ * and prune takes only unused ones. An empty volume mounted where the
+ * image has a directory is first filled with that directory's contents,
+ * as docker does. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "base/file.h"
 #include "base/id.h"
 #include "base/json.h"
+#include "base/path.h"
 #include "base/timeutil.h"
 #include "internal.h"
 
@@ -166,7 +169,33 @@ int engine_volume_prune(struct engine *e, char ***names, struct wh_error **err)
   return 0;
 }
 
-int volume_spec_mounts(struct engine *e, const struct ctr *c, json_t *mounts,
+/* Fill an empty volume directory with what the image has at target. */
+static int seed(int rootfd, const char *target, const char *data, struct wh_error **err)
+{
+  _cleanup_close_ int src = wh_open_in_root(rootfd, target, O_DIRECTORY | O_RDONLY, 0, NULL);
+  if (src < 0)
+    return 0; /* nothing there in the image */
+  _cleanup_close_ int dst = open(data, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dst < 0)
+    return wh_error_errno(err, "open %s", data);
+  _cleanup_closedir_ DIR *d = fdopendir(dup(dst));
+  if (!d)
+    return wh_error_errno(err, "read %s", data);
+  struct dirent *de;
+  while ((de = readdir(d)))
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      return 0; /* not empty: keep what it has */
+  _cleanup_closedir_ DIR *sd = fdopendir(dup(src));
+  if (!sd)
+    return wh_error_errno(err, "read %s in the image", target);
+  while ((de = readdir(sd)))
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      if (cp_tree(src, de->d_name, dst, de->d_name, err) < 0)
+        return wh_error_wrap(err, "copy %s of the image into the volume", target);
+  return 0;
+}
+
+int volume_spec_mounts(struct engine *e, const struct ctr *c, int rootfd, json_t *mounts,
                        struct wh_error **err)
 {
   size_t i;
@@ -213,7 +242,7 @@ int volume_spec_mounts(struct engine *e, const struct ctr *c, json_t *mounts,
       }
       if (volume_ensure(e, src, anonymous, &path, err) < 0 ||
           db_exec(e, "INSERT OR IGNORE INTO volume_users (volume, container) VALUES (?,?)",
-                  "ss", err, src, c->id) < 0) {
+                  "ss", err, src, c->id) < 0 || seed(rootfd, dst, path, err) < 0) {
         json_decref(opts);
         return -1;
       }

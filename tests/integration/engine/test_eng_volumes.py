@@ -59,3 +59,13 @@ def test_bind_mounts_rw_and_ro(wharf, tmp_path):
     p = wharf.run("--rm", "--mount", "type=tmpfs,target=/t,tmpfs-size=2m", "grep", " /t ", "/proc/mounts")
     assert "size=2048k" in p.stdout
     assert leftovers(wharf, []) == []
+
+
+def test_empty_volume_is_seeded_from_the_image(wharf):
+    p = wharf.run("--rm", "-v", "etcvol:/etc", "cat", "/etc/data.txt")
+    assert p.stdout == "from the image\n"
+    # Not empty any more: what the container wrote stays, the image's
+    # files are not copied again.
+    wharf.run("--rm", "-v", "etcvol:/etc", "sh", "-c", "echo mine > /etc/data.txt")
+    assert wharf.run("--rm", "-v", "etcvol:/etc", "cat", "/etc/data.txt").stdout == "mine\n"
+    # A bind mount is never seeded.
