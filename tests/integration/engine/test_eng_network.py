@@ -21,8 +21,17 @@ def test_default_bridge_address_and_route(wharf):
     assert f"inet {net}.2/24" in p.stdout
     assert f"default via {net}.1 dev eth0" in p.stdout
     assert wharf.bridge in links()
-    # The veth went with the container.
-    assert not [l for l in links() if l.startswith("wh")  and l in []]
+    # The subnet is masqueraded and the bridge takes loopback traffic.
+    table = nft_table(wharf.table)
+    assert wharf.subnet in table and f'"{wharf.bridge}"' in table
+    # A running container's veth is on the bridge; it goes with rm.
+    cid = brun(wharf, "-d", "sleep", "60").stdout.strip()
+    veth = "wh" + cid[:12]
+    out = subprocess.run(["ip", "-o", "link", "show", veth], capture_output=True, text=True).stdout
+    assert f"master {wharf.bridge}" in out
+    wharf("rm", "-f", cid)
+    assert veth not in links()
+    assert leftovers(wharf, [cid]) == []
 
 
 def test_network_none_has_only_loopback(wharf):
