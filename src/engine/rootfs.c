@@ -27,7 +27,7 @@
 bool rootfs_is_mounted(struct engine *e, const char *id)
 {
   _cleanup_free_ char *dir = ctr_dir(e, id);
-  _cleanup_free_ char *mnt = NULL, *parent = NULL;
+  _cleanup_free_ char *mnt = NULL;
   if (!dir || asprintf(&mnt, "%s/rootfs", dir) < 0)
     return false;
   struct stat a, b;
