@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/json.h"
+#include "image_link.h"
 #include "internal.h"
 
 const char *engine_root(const struct engine *e)
@@ -86,6 +87,7 @@ void engine_close(struct engine *e)
 {
   if (!e)
     return;
+  image_link_close(e);
   if (e->db)
     sqlite3_close(e->db);
   if (e->rootfd >= 0)

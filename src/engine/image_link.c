@@ -25,9 +25,22 @@ static void infop(struct image_info *i)
   image_info_free(i);
 }
 
+/* One store handle per command, opened on first use: create looks an
+ * image up, reads its config and layers and registers the container with
+ * it, and each open is a lock, a database open and a check. */
 static int open_store(struct engine *e, struct image_store **s, struct wh_error **err)
 {
-  return image_store_open(engine_root(e), false, s, err);
+  if (!e->store && image_store_open(engine_root(e), false, &e->store, err) < 0)
+    return -1;
+  *s = e->store;
+  return 0;
+}
+
+void image_link_close(struct engine *e)
+{
+  if (e->store)
+    image_store_close(e->store);
+  e->store = NULL;
 }
 
 static json_t *config_of(struct image_store *s, const char *id, struct wh_error **err)
@@ -50,7 +63,7 @@ static json_t *config_of(struct image_store *s, const char *id, struct wh_error 
 int image_resolve(struct engine *e, const char *ref, char **image_id,
                   char **name, json_t **config, struct wh_error **err)
 {
-  _cleanup_store_ struct image_store *s = NULL;
+  struct image_store *s = NULL;
   _cleanup_(infop) struct image_info info = {0};
   *image_id = *name = NULL;
   *config = NULL;
@@ -71,7 +84,7 @@ int image_resolve(struct engine *e, const char *ref, char **image_id,
 int image_lowerdirs(struct engine *e, const char *image_id, char **out,
                     struct wh_error **err)
 {
-  _cleanup_store_ struct image_store *s = NULL;
+  struct image_store *s = NULL;
   _cleanup_(infop) struct image_info info = {0};
   if (open_store(e, &s, err) < 0 || image_store_lookup(s, image_id, &info, err) < 0)
     return -1;
@@ -94,7 +107,7 @@ int image_lowerdirs(struct engine *e, const char *image_id, char **out,
 json_t *image_config_by_id(struct engine *e, const char *image_id,
                            struct wh_error **err)
 {
-  _cleanup_store_ struct image_store *s = NULL;
+  struct image_store *s = NULL;
   if (open_store(e, &s, err) < 0)
     return NULL;
   return config_of(s, image_id, err);
@@ -103,7 +116,7 @@ json_t *image_config_by_id(struct engine *e, const char *image_id,
 int image_add_user(struct engine *e, const char *image_id, const char *ctr_id,
                    struct wh_error **err)
 {
-  _cleanup_store_ struct image_store *s = NULL;
+  struct image_store *s = NULL;
   if (open_store(e, &s, err) < 0)
     return -1;
   return image_store_add_user(s, image_id, ctr_id, err);
@@ -111,7 +124,7 @@ int image_add_user(struct engine *e, const char *image_id, const char *ctr_id,
 
 int image_remove_user(struct engine *e, const char *ctr_id, struct wh_error **err)
 {
-  _cleanup_store_ struct image_store *s = NULL;
+  struct image_store *s = NULL;
   if (open_store(e, &s, err) < 0)
     return -1;
   return image_store_remove_user(s, ctr_id, err);

@@ -20,6 +20,8 @@ int image_lowerdirs(struct engine *e, const char *image_id, char **out,
 /* The image config's "config" object by image id (new reference). */
 json_t *image_config_by_id(struct engine *e, const char *image_id,
                            struct wh_error **err);
+/* Close the store handle a command opened (before fork, and at the end). */
+void image_link_close(struct engine *e);
 /* Tell the store a container uses / stops using an image. */
 int image_add_user(struct engine *e, const char *image_id, const char *ctr_id,
                    struct wh_error **err);

@@ -11,10 +11,13 @@
 
 struct wh_error;
 
+struct image_store;
+
 struct engine {
   char *root, *runroot;
   int rootfd;
   sqlite3 *db;
+  struct image_store *store;  /* opened on first use (image_link.c) */
   char *bridge, *subnet, *nft_table;
 };
 

@@ -32,6 +32,7 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "base/timeutil.h"
+#include "image_link.h"
 #include "internal.h"
 
 #define MAX_CLIENTS 32
@@ -390,7 +391,11 @@ static int monitor_main(struct engine *e, const char *id, int client)
     wh_error_errno(&err, "container log %s", logp);
     goto fail;
   }
-  if (net_setup(e, &c, &err) < 0)
+  int nr = net_setup(e, &c, &err);
+  /* -P may have read the image config: never hold the store's shared
+   * lock for the container's life (a pull would wait for it). */
+  image_link_close(e);
+  if (nr < 0)
     goto fail;
   while (true) {
     if (start_once(&m, &c, &err) < 0)
@@ -472,6 +477,7 @@ int monitor_spawn(struct engine *e, const char *id, int client, bool restart,
    * open across the fork; the parent reopens after. */
   sqlite3_close(e->db);
   e->db = NULL;
+  image_link_close(e);
   pid_t a = fork();
   if (a < 0)
     return wh_error_errno(err, "fork the monitor");

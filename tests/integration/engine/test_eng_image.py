@@ -168,3 +168,25 @@ def test_process_semantics_match_podman(wharf, pushed_image, podman):
                                      "nofile=1024:1024", "--ulimit", "nproc=4096:4096", *flags,
                                      pushed_image, *args], capture_output=True, text=True, timeout=120)
         assert (w.returncode, w.stdout) == (p.returncode, p.stdout), f"case {case}: {w.stderr} {p.stderr}"
+
+
+def test_running_containers_do_not_hold_the_store(wharf, pushed_image, tmp_path):
+    # A foreground run and a detached one are running; a writer of the
+    # store (import takes its exclusive lock) must not wait for them.
+    fg = subprocess.Popen(wharf.cmd("run", "--network", "none", "--name", "fg", "-P",
+                                    "--entrypoint", "sleep", pushed_image, "30"),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wharf("run", "-d", "--network", "none", "--name", "bg", "--entrypoint", "sleep",
+              pushed_image, "30")
+        from engutil import wait_until
+        wait_until(lambda: any(r[1] == "fg" and r[2] == "running" for r in wharf.rows()),
+                   what="the foreground container")
+        tar = tmp_path / "root.tar"
+        with tarfile.open(tar, "w") as t:
+            t.add(wharf.rootfs, arcname=".")
+        p = wharf("import", tar, "localhost/other:1", timeout=30)
+        assert p.returncode == 0
+    finally:
+        fg.kill()
+        fg.wait()
