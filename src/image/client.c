@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "image/challenge.h"
 #include "image/creds.h"
 #include "image/manifest.h"
 #include "image/regconf.h"
@@ -243,57 +244,20 @@ static int load_creds(struct image_client *c, struct wh_error **err)
   return 0;
 }
 
-/* Parse `Bearer realm="…",service="…",scope="…"` (or Basic). */
+/* Take a 401's challenge: Basic, or Bearer with its token endpoint. */
 static int parse_challenge(struct image_client *c, const char *h, struct wh_error **err)
 {
-  if (strncasecmp(h, "Basic", 5) == 0) {
+  struct image_challenge ch;
+  if (image_challenge_parse(h, &ch, err) < 0)
+    return wh_error_wrap(err, "%s", c->domain);
+  if (ch.scheme == IMAGE_AUTH_BASIC) {
     c->auth = AUTH_BASIC;
     return 0;
   }
-  if (strncasecmp(h, "Bearer", 6) != 0)
-    return wh_error_set(err, WH_ERR_UNSUPPORTED, "%s: unsupported auth challenge \"%.100s\"",
-                        c->domain, h);
-  const char *p = h + 6;
   free(c->realm);
   free(c->service);
-  c->realm = c->service = NULL;
-  while (*p) {
-    while (*p == ' ' || *p == ',')
-      p++;
-    const char *eq = strchr(p, '=');
-    if (!eq)
-      break;
-    size_t klen = (size_t) (eq - p);
-    const char *v = eq + 1;
-    struct wh_buf val = WH_BUF_INIT;
-    if (*v == '"') {
-      v++;
-      while (*v && *v != '"') {
-        if (*v == '\\' && v[1])
-          v++;
-        wh_buf_append_char(&val, *v++);
-      }
-      if (*v == '"')
-        v++;
-    } else {
-      while (*v && *v != ',')
-        wh_buf_append_char(&val, *v++);
-    }
-    char *s = wh_buf_steal(&val);
-    if (klen == 5 && strncasecmp(p, "realm", 5) == 0) {
-      free(c->realm);
-      c->realm = s;
-    } else if (klen == 7 && strncasecmp(p, "service", 7) == 0) {
-      free(c->service);
-      c->service = s;
-    } else {
-      free(s);
-    }
-    p = v;
-  }
-  if (!c->realm || (strncmp(c->realm, "https://", 8) != 0 && strncmp(c->realm, "http://", 7) != 0))
-    return wh_error_set(err, WH_ERR_INVALID, "%s: bearer challenge without an http(s) realm",
-                        c->domain);
+  c->realm = ch.realm;
+  c->service = ch.service;
   c->auth = AUTH_BEARER;
   return 0;
 }
@@ -609,7 +573,9 @@ int image_client_new(const char *domain, const struct image_client_opts *o,
   c->cli_creds = o->creds ? strdup(o->creds) : NULL;
   c->auth_file = o->auth_file ? strdup(o->auth_file) : NULL;
   c->easy = curl_easy_init();
-  bool insecure = o->tls_verify == 0 || image_regconf_insecure(o->conf, domain);
+  /* an explicit --tls-verify wins over the configuration */
+  bool insecure = o->tls_verify == 0 ||
+                  (o->tls_verify < 0 && image_regconf_insecure(o->conf, domain));
   c->verify = !insecure;
   if (!c->domain || !c->easy || asprintf(&c->base, "https://%s", domain) < 0) {
     image_client_free(c);

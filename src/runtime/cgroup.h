@@ -21,6 +21,9 @@ struct rt_cgroup;
 
 struct rt_cgroup_ops {
   const char *name;   /* "v1" / "v2" */
+  /* Read what the backend needs once per use (v1: the hierarchies from
+   * mountinfo) into cg->priv; freed by rt_cgroup_clear(). */
+  int (*init)(struct rt_cgroup *cg, struct wh_error **err);
   /* Make the directories (remembering which were new, for destroy). */
   int (*create)(struct rt_cgroup *cg, struct wh_error **err);
   int (*join)(const struct rt_cgroup *cg, pid_t pid, struct wh_error **err);
@@ -40,6 +43,7 @@ struct rt_cgroup {
   const struct rt_cgroup_ops *ops;
   char *path;        /* relative to a hierarchy root, begins with '/' */
   char *v2_root;     /* v2: the unified mount point */
+  void *priv;        /* the backend's (see init) */
 };
 
 /* The backend of this host and the resolved path. */

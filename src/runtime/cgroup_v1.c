@@ -32,7 +32,12 @@ struct hier {
   bool v2;
 };
 
-static int hierarchies(struct hier *h, size_t *n)
+struct hiers {
+  size_t n;
+  struct hier h[MAX_HIER];
+};
+
+static int read_hierarchies(struct hier *h, size_t *n)
 {
   *n = 0;
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -85,6 +90,30 @@ static int hierarchies(struct hier *h, size_t *n)
   return 0;
 }
 
+static int v1_init(struct rt_cgroup *cg, struct wh_error **err)
+{
+  struct hiers *hs = calloc(1, sizeof(*hs));
+  if (!hs)
+    return wh_error_errno(err, "cgroup");
+  if (read_hierarchies(hs->h, &hs->n) < 0) {
+    free(hs);
+    return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
+  }
+  cg->priv = hs;
+  return 0;
+}
+
+/* The hierarchies read by v1_init. */
+static int hierarchies_of(const struct rt_cgroup *cg, struct hier *h, size_t *n)
+{
+  const struct hiers *hs = cg->priv;
+  if (!hs)
+    return read_hierarchies(h, n);
+  memcpy(h, hs->h, hs->n * sizeof(*h));
+  *n = hs->n;
+  return 0;
+}
+
 static bool has_controller(const struct hier *h, const char *c)
 {
   size_t l = strlen(c);
@@ -99,7 +128,7 @@ static bool dir_of(const struct rt_cgroup *cg, const char *c, char *out, size_t 
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return false;
   for (size_t i = 0; i < n; i++)
     if ((c == NULL && h[i].v2) || (c && !h[i].v2 && has_controller(&h[i], c))) {
@@ -141,7 +170,7 @@ static int v1_create(struct rt_cgroup *cg, struct wh_error **err)
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
   for (size_t i = 0; i < n; i++) {
     if (rt_cg_mkdir(h[i].mount, cg->path, err) < 0)
@@ -157,7 +186,7 @@ static int v1_join(const struct rt_cgroup *cg, pid_t pid, struct wh_error **err)
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
   char val[32];
   snprintf(val, sizeof(val), "%d", (int) pid);
@@ -407,7 +436,7 @@ static int v1_destroy(const struct rt_cgroup *cg, struct wh_error **err)
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
   /* thaw first, or frozen processes never die */
   char dir[4200];
@@ -495,6 +524,7 @@ static int v1_stats(const struct rt_cgroup *cg, json_t *data, struct wh_error **
 
 const struct rt_cgroup_ops rt_cgroup_v1_ops = {
   .name = "v1",
+  .init = v1_init,
   .create = v1_create,
   .join = v1_join,
   .apply = v1_apply,

@@ -137,8 +137,13 @@ int rt_sync_recv(int fd, enum rt_sync *type, char **msg, struct wh_error **err);
 int rt_sync_expect(int fd, enum rt_sync want, struct wh_error **err);
 
 /* ---- misc ---- */
+/* Caught signals revert at execve by themselves; ignored ones do not:
+ * put back the ones a caller (the engine, a shell) commonly ignores. */
+void rt_default_signals(void);
 int rt_write_str_at(int dirfd, const char *path, const char *value,
                     struct wh_error **err);
+int rt_write_file_replace(int dirfd, const char *name, const void *data, size_t len,
+                          mode_t mode, struct wh_error **err);
 int rt_write_pid_file(const char *path, pid_t pid, struct wh_error **err);
 
 /* ---- sync.c: fd passing ---- */

@@ -19,6 +19,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/id.h"
 #include "base/json.h"
 #include "runtime/internal.h"
 
@@ -131,6 +132,33 @@ void rt_container_close(struct rt_container *c)
   container_init(c);
 }
 
+/* Replace dirfd/name atomically (temporary file + rename) without fsync:
+ * runtime state lives in /run (tmpfs) and means nothing after a reboot,
+ * so readers only need never to see a half-written file; an fsync here
+ * would cost more than the rest of `create`. */
+int rt_write_file_replace(int dirfd, const char *name, const void *data, size_t len,
+                          mode_t mode, struct wh_error **err)
+{
+  char tmp[300];
+  if (strlen(name) > 200)
+    return wh_error_set(err, WH_ERR_INVALID, "%s: name too long", name);
+  unsigned r = 0;
+  if (wh_random_bytes(&r, sizeof(r), err) < 0)
+    return -1;
+  snprintf(tmp, sizeof(tmp), ".tmp-%s-%08x", name, r);
+  _cleanup_close_ int fd = openat(dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
+                                  O_NOFOLLOW, mode);
+  if (fd < 0)
+    return wh_error_errno(err, "%s", name);
+  if (wh_write_all(fd, data, len, err) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    errno = e;
+    return err && *err ? -1 : wh_error_errno(err, "%s", name);
+  }
+  return 0;
+}
+
 int rt_state_write(struct rt_container *c, struct wh_error **err)
 {
   _cleanup_json_ json_t *j = json_pack(
@@ -145,7 +173,7 @@ int rt_state_write(struct rt_container *c, struct wh_error **err)
   _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
   if (!s)
     return wh_error_errno(err, "state.json");
-  if (wh_write_file_atomic(c->dirfd, "state.json", s, strlen(s), 0600, err) < 0)
+  if (rt_write_file_replace(c->dirfd, "state.json", s, strlen(s), 0600, err) < 0)
     return wh_error_wrap(err, "container %s", c->id);
   return 0;
 }
@@ -456,7 +484,7 @@ int rt_write_pid_file(const char *path, pid_t pid, struct wh_error **err)
   _cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dfd < 0)
     return wh_error_errno(err, "pid file %s", path);
-  if (wh_write_file_atomic(dfd, name, buf, (size_t) n, 0644, err) < 0)
+  if (rt_write_file_replace(dfd, name, buf, (size_t) n, 0644, err) < 0)
     return wh_error_wrap(err, "pid file %s", path);
   return 0;
 }

@@ -8,6 +8,8 @@ import os
 import subprocess
 import tarfile
 
+from wharfutil import bin_path
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -237,3 +239,46 @@ def tree_matches_tar(root, tar_data):
                     if rel not in seen:
                         diffs.append(f"{rel}: not in the tar")
     return diffs
+
+
+class Wharf:
+    """Runs build/wharf with a private --root and registries config."""
+
+    def __init__(self, tmp, search=()):
+        self.root = os.path.join(tmp, "wharf-root")
+        self.conf = os.path.join(tmp, "registries.json")
+        self.home = os.path.join(tmp, "home")
+        os.makedirs(self.home, exist_ok=True)
+        with open(self.conf, "w") as f:
+            json.dump({"unqualified-search-registries": list(search)}, f)
+        self.env = dict(os.environ, HOME=self.home)
+        self.env.pop("XDG_CONFIG_HOME", None)
+        self.env.pop("DOCKER_CONFIG", None)
+
+    def run(self, *args, check=True, timeout=120, input=None):
+        cmd = [bin_path("wharf"), "--root", self.root, "--registries-conf", self.conf] + \
+            [str(a) for a in args]
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=self.env,
+                           input=input)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
+                                 f"{p.stderr.decode(errors='replace')}")
+        return p
+
+    def out(self, *args, **kw):
+        return self.run(*args, **kw).stdout.decode()
+
+    def json(self, *args):
+        return json.loads(self.out(*args))
+
+    def layer_dir(self, chain_id):
+        return os.path.join(self.root, "layers", chain_id.split(":", 1)[1])
+
+    def store_files(self):
+        """Everything under blobs/, layers/ and tmp/ (for 'nothing left')."""
+        out = []
+        for sub in ("blobs/sha256", "layers", "tmp"):
+            p = os.path.join(self.root, sub)
+            if os.path.isdir(p):
+                out += [f"{sub}/{n}" for n in os.listdir(p)]
+        return out
