@@ -605,6 +605,18 @@ int engine_reconcile(struct engine *e, struct wh_error **err)
     }
     ctr_destroy(e, &c, true, NULL);
   }
+  /* A monitor that died before its container ran (killed during network
+   * setup) leaves a created/exited row owned by a dead process. */
+  _cleanup_json_ json_t *stale = db_query(e, "SELECT id FROM containers WHERE state IN"
+                                             " ('created', 'exited') AND owner_pid != 0", "", NULL);
+  json_array_foreach(stale, i, r) {
+    _cleanup_ctr_ struct ctr c = {0};
+    if (ctr_load(e, json_string_value(json_object_get(r, "id")), &c, NULL) < 0 || monitor_alive(&c))
+      continue;
+    ocirt_delete(e, &c, true, NULL);
+    net_teardown(e, &c, NULL);
+    ctr_set_owner(e, c.id, 0, 0, NULL);
+  }
   sweep_orphans(e, e->root);
   sweep_orphans(e, e->runroot);
   return 0;

@@ -411,6 +411,9 @@ int net_setup(struct engine *e, const struct ctr *c, struct wh_error **err)
   _cleanup_netrec_ struct netrec n = {0};
   if (net_lookup(e, m, &n, err) < 0)
     return -1;
+  /* A monitor killed during an earlier setup may have left an address,
+   * ports or a namespace behind: start from nothing. */
+  net_teardown(e, c, NULL);
   uint32_t ip = 0;
   char ips[INET_ADDRSTRLEN] = "";
   _cleanup_json_ json_t *ports = NULL;
