@@ -131,6 +131,10 @@ json_t *engine_container_list(struct engine *e, bool all, struct wh_error **err)
       wh_buf_printf(&st, "Exited (%d) ", c.exit_code);
       human_ago(&st, c.finished_ns);
       wh_buf_append_str(&st, " ago");
+    } else if (!strcmp(status, "restarting")) {
+      wh_buf_printf(&st, "Restarting (%d) ", c.exit_code);
+      human_ago(&st, c.finished_ns);
+      wh_buf_append_str(&st, " ago");
     } else {
       wh_buf_append_str(&st, "Created");
     }
