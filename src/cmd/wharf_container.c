@@ -19,19 +19,16 @@
 #include "base/timeutil.h"
 #include "engine/engine.h"
 #include "wharf_container.h"
-
-struct globals {
-  struct engine_opts o;
-};
+#include "wharf_container_internal.h"
 
 typedef int (*cmd_fn)(struct globals *g, int argc, char **argv, struct wh_error **err);
 
-static int open_engine(struct globals *g, struct engine **e, struct wh_error **err)
+int open_engine(struct globals *g, struct engine **e, struct wh_error **err)
 {
   return engine_open(&g->o, e, err);
 }
 
-static void print_json(json_t *j)
+void print_json(json_t *j)
 {
   char *s = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
   if (s) {
@@ -40,7 +37,7 @@ static void print_json(json_t *j)
   }
 }
 
-static json_t *arr_get(json_t *o, const char *key)
+json_t *arr_get(json_t *o, const char *key)
 {
   json_t *a = json_object_get(o, key);
   if (!a) {
@@ -50,265 +47,10 @@ static json_t *arr_get(json_t *o, const char *key)
   return a;
 }
 
-/* --- run / create --- */
-
-enum {
-  OPT_NAME = 1000, OPT_RM, OPT_ENV_FILE, OPT_MOUNT, OPT_TMPFS, OPT_NETWORK, OPT_HOSTNAME,
-  OPT_ADD_HOST, OPT_DNS, OPT_ENTRYPOINT, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_ULIMIT,
-  OPT_DEVICE, OPT_READ_ONLY, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
-  OPT_RESTART, OPT_INIT, OPT_RUNTIME, OPT_ROOTFS, OPT_STOP_SIGNAL, OPT_PUBLISH_ALL, OPT_EXPOSE,
-};
-
-static const struct option run_opts[] = {
-  {"detach", no_argument, NULL, 'd'},
-  {"interactive", no_argument, NULL, 'i'},
-  {"tty", no_argument, NULL, 't'},
-  {"rm", no_argument, NULL, OPT_RM},
-  {"name", required_argument, NULL, OPT_NAME},
-  {"env", required_argument, NULL, 'e'},
-  {"env-file", required_argument, NULL, OPT_ENV_FILE},
-  {"volume", required_argument, NULL, 'v'},
-  {"mount", required_argument, NULL, OPT_MOUNT},
-  {"tmpfs", required_argument, NULL, OPT_TMPFS},
-  {"publish", required_argument, NULL, 'p'},
-  {"publish-all", no_argument, NULL, 'P'},
-  {"expose", required_argument, NULL, OPT_EXPOSE},
-  {"network", required_argument, NULL, OPT_NETWORK},
-  {"net", required_argument, NULL, OPT_NETWORK},
-  {"hostname", required_argument, NULL, 'h'},
-  {"add-host", required_argument, NULL, OPT_ADD_HOST},
-  {"dns", required_argument, NULL, OPT_DNS},
-  {"user", required_argument, NULL, 'u'},
-  {"workdir", required_argument, NULL, 'w'},
-  {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
-  {"memory", required_argument, NULL, 'm'},
-  {"cpus", required_argument, NULL, OPT_CPUS},
-  {"pids-limit", required_argument, NULL, OPT_PIDS},
-  {"ulimit", required_argument, NULL, OPT_ULIMIT},
-  {"device", required_argument, NULL, OPT_DEVICE},
-  {"read-only", no_argument, NULL, OPT_READ_ONLY},
-  {"cap-add", required_argument, NULL, OPT_CAP_ADD},
-  {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
-  {"privileged", no_argument, NULL, OPT_PRIVILEGED},
-  {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
-  {"restart", required_argument, NULL, OPT_RESTART},
-  {"init", no_argument, NULL, OPT_INIT},
-  {"runtime", required_argument, NULL, OPT_RUNTIME},
-  {"rootfs", required_argument, NULL, OPT_ROOTFS},
-  {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
-  {NULL, 0, NULL, 0},
-};
-
-struct run_args {
-  struct engine_create c;
-  bool detach, interactive, tty;
-};
-
-static int parse_run(int argc, char **argv, struct run_args *r, struct wh_error **err)
-{
-  json_t *cfg = r->c.config, *hc = r->c.host_config;
-  int opt;
-  optind = 1;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, "+dite:v:p:Ph:u:w:m:", run_opts, NULL)) != -1) {
-    json_t *j = NULL;
-    int64_t n;
-    char *end;
-    switch (opt) {
-    case 'd': r->detach = true; break;
-    case 'i': r->interactive = true; break;
-    case 't': r->tty = true; break;
-    case OPT_RM: json_object_set_new(hc, "AutoRemove", json_true()); break;
-    case OPT_NAME: r->c.name = optarg; break;
-    case 'e':
-      if (!strchr(optarg, '=')) {
-        const char *v = getenv(optarg);
-        if (!v)
-          break;
-        _cleanup_free_ char *kv = NULL;
-        if (asprintf(&kv, "%s=%s", optarg, v) < 0)
-          return -1;
-        json_array_append_new(arr_get(cfg, "Env"), json_string(kv));
-      } else {
-        json_array_append_new(arr_get(cfg, "Env"), json_string(optarg));
-      }
-      break;
-    case OPT_ENV_FILE:
-      if (engine_parse_env_file(optarg, arr_get(cfg, "Env"), err) < 0)
-        return -1;
-      break;
-    case 'v': j = engine_parse_volume(optarg, err); goto mount;
-    case OPT_MOUNT: j = engine_parse_mount(optarg, err); goto mount;
-    case OPT_TMPFS: j = engine_parse_tmpfs(optarg, err);
-    mount:
-      if (!j)
-        return -1;
-      json_array_append_new(arr_get(hc, "Mounts"), j);
-      break;
-    case 'p':
-      if (engine_parse_publish(optarg, cfg, hc, err) < 0)
-        return -1;
-      break;
-    case 'P': json_object_set_new(hc, "PublishAllPorts", json_true()); break;
-    case OPT_EXPOSE: {
-      long port = strtol(optarg, &end, 10);
-      if (port < 1 || port > 65535 || (*end && strcmp(end, "/tcp") && strcmp(end, "/udp")))
-        return wh_error_set(err, WH_ERR_INVALID, "--expose \"%s\": expected PORT[/tcp|udp]", optarg);
-      char key[32];
-      snprintf(key, sizeof(key), "%ld%s", port, *end ? end : "/tcp");
-      json_t *ex = json_object_get(cfg, "ExposedPorts");
-      if (!ex) {
-        ex = json_object();
-        json_object_set_new(cfg, "ExposedPorts", ex);
-      }
-      json_object_set_new(ex, key, json_object());
-      break;
-    }
-    case OPT_NETWORK: json_object_set_new(hc, "NetworkMode", json_string(optarg)); break;
-    case 'h': json_object_set_new(cfg, "Hostname", json_string(optarg)); break;
-    case OPT_ADD_HOST:
-      if (engine_parse_add_host(optarg, err) < 0)
-        return -1;
-      json_array_append_new(arr_get(hc, "ExtraHosts"), json_string(optarg));
-      break;
-    case OPT_DNS: json_array_append_new(arr_get(hc, "Dns"), json_string(optarg)); break;
-    case 'u': json_object_set_new(cfg, "User", json_string(optarg)); break;
-    case 'w':
-      if (optarg[0] != '/')
-        return wh_error_set(err, WH_ERR_INVALID, "--workdir \"%s\": must be an absolute path", optarg);
-      json_object_set_new(cfg, "WorkingDir", json_string(optarg));
-      break;
-    case OPT_ENTRYPOINT:
-      j = json_array();
-      if (*optarg)
-        json_array_append_new(j, json_string(optarg));
-      json_object_set_new(cfg, "Entrypoint", j);
-      break;
-    case 'm':
-      if (engine_parse_size(optarg, &n, err) < 0)
-        return wh_error_wrap(err, "--memory");
-      if (n < 6 * 1024 * 1024)
-        return wh_error_set(err, WH_ERR_INVALID, "--memory %s: the minimum is 6m", optarg);
-      json_object_set_new(hc, "Memory", json_integer(n));
-      break;
-    case OPT_CPUS: {
-      errno = 0;
-      double d = strtod(optarg, &end);
-      if (errno || *end || d <= 0 || d > 1024)
-        return wh_error_set(err, WH_ERR_INVALID, "--cpus \"%s\": expected a positive number", optarg);
-      json_object_set_new(hc, "NanoCpus", json_integer((json_int_t) (d * 1e9)));
-      break;
-    }
-    case OPT_PIDS:
-      errno = 0;
-      n = strtoll(optarg, &end, 10);
-      if (errno || *end || end == optarg || n < -1 || n == 0)
-        return wh_error_set(err, WH_ERR_INVALID, "--pids-limit \"%s\": expected a positive number or -1", optarg);
-      json_object_set_new(hc, "PidsLimit", json_integer(n));
-      break;
-    case OPT_ULIMIT:
-      if (!(j = engine_parse_ulimit(optarg, err)))
-        return -1;
-      json_array_append_new(arr_get(hc, "Ulimits"), j);
-      break;
-    case OPT_DEVICE:
-      if (!(j = engine_parse_device(optarg, err)))
-        return -1;
-      json_array_append_new(arr_get(hc, "Devices"), j);
-      break;
-    case OPT_READ_ONLY: json_object_set_new(hc, "ReadonlyRootfs", json_true()); break;
-    case OPT_CAP_ADD: json_array_append_new(arr_get(hc, "CapAdd"), json_string(optarg)); break;
-    case OPT_CAP_DROP: json_array_append_new(arr_get(hc, "CapDrop"), json_string(optarg)); break;
-    case OPT_PRIVILEGED: json_object_set_new(hc, "Privileged", json_true()); break;
-    case OPT_SECURITY_OPT:
-      json_array_append_new(arr_get(hc, "SecurityOpt"), json_string(optarg));
-      break;
-    case OPT_RESTART:
-      if (!(j = engine_parse_restart(optarg, err)))
-        return -1;
-      json_object_set_new(hc, "RestartPolicy", j);
-      break;
-    case OPT_INIT: json_object_set_new(hc, "Init", json_true()); break;
-    case OPT_RUNTIME: json_object_set_new(hc, "Runtime", json_string(optarg)); break;
-    case OPT_ROOTFS: r->c.rootfs = optarg; break;
-    case OPT_STOP_SIGNAL: {
-      int sig;
-      if (engine_parse_signal(optarg, &sig, err) < 0)
-        return -1;
-      json_object_set_new(cfg, "StopSignal", json_string(optarg));
-      break;
-    }
-    case '?':
-    default:
-      if (optopt && optopt < 256)
-        return wh_error_set(err, WH_ERR_INVALID, "unknown or incomplete flag: -%c", optopt);
-      return wh_error_set(err, WH_ERR_INVALID, "unknown or incomplete flag: %s", argv[optind - 1]);
-    }
-  }
-  if (json_is_true(json_object_get(hc, "AutoRemove")) &&
-      json_object_get(hc, "RestartPolicy") &&
-      strcmp(json_string_value(json_object_get(json_object_get(hc, "RestartPolicy"), "Name")), "no"))
-    return wh_error_set(err, WH_ERR_INVALID, "--restart and --rm cannot be used together");
-  int i = optind;
-  if (!r->c.rootfs) {
-    if (i >= argc)
-      return wh_error_set(err, WH_ERR_INVALID, "an image is required (wharf run [OPTIONS] IMAGE [COMMAND] [ARG...])");
-    json_object_set_new(cfg, "Image", json_string(argv[i++]));
-  }
-  if (i < argc) {
-    json_t *cmd = json_array();
-    for (; i < argc; i++)
-      json_array_append_new(cmd, json_string(argv[i]));
-    json_object_set_new(cfg, "Cmd", cmd);
-  }
-  json_object_set_new(cfg, "Tty", json_boolean(r->tty));
-  json_object_set_new(cfg, "OpenStdin", json_boolean(r->interactive));
-  json_object_set_new(cfg, "AttachStdin", json_boolean(r->interactive && !r->detach));
-  if (!json_object_get(hc, "NetworkMode"))
-    json_object_set_new(hc, "NetworkMode", json_string("bridge"));
-  return 0;
-}
-
-static int do_create(struct globals *g, int argc, char **argv, bool run, struct wh_error **err)
-{
-  _cleanup_json_ json_t *cfg = json_object(), *hc = json_object();
-  struct run_args r = {.c = {.config = cfg, .host_config = hc}};
-  if (parse_run(argc, argv, &r, err) < 0)
-    return -1;
-  _cleanup_engine_ struct engine *e = NULL;
-  _cleanup_free_ char *id = NULL;
-  if (open_engine(g, &e, err) < 0 || engine_container_create(e, &r.c, &id, err) < 0)
-    return -1;
-  if (!run) {
-    puts(id);
-    return 0;
-  }
-  struct engine_start s = {.attach = !r.detach, .attach_stdin = r.interactive && !r.detach,
-                           .in_fd = 0, .out_fd = 1, .err_fd = 2, .forward_signals = true};
-  int code = 0;
-  if (engine_container_start(e, id, &s, &code, err) < 0)
-    return -1;
-  if (r.detach) {
-    puts(id);
-    return 0;
-  }
-  return code;
-}
-
-static int cmd_run(struct globals *g, int argc, char **argv, struct wh_error **err)
-{
-  return do_create(g, argc, argv, true, err);
-}
-
-static int cmd_create(struct globals *g, int argc, char **argv, struct wh_error **err)
-{
-  return do_create(g, argc, argv, false, err);
-}
-
 /* --- the rest: small flag sets --- */
 
 /* Parse flags with getopt_long; the first non-flag is at optind. */
-static int simple_opts(int argc, char **argv, const char *shorts, const struct option *longs,
+int simple_opts(int argc, char **argv, const char *shorts, const struct option *longs,
                        int min_args, const char *usage, int (*on)(int, void *), void *ctx,
                        struct wh_error **err)
 {
@@ -327,16 +69,7 @@ static int simple_opts(int argc, char **argv, const char *shorts, const struct o
   return 0;
 }
 
-struct flags {
-  bool a, f, q, v, i, t, d, json, follow, ts, no_stream, privileged;
-  bool t_is_time; /* stop: -t SECONDS; elsewhere -t is --tty */
-  long n;
-  int sig;
-  const char *since, *until, *user, *workdir;
-  json_t *env;
-};
-
-static int on_flag(int opt, void *p)
+int on_flag(int opt, void *p)
 {
   struct flags *f = p;
   char *end;
@@ -392,7 +125,7 @@ static int on_flag(int opt, void *p)
 }
 
 /* A command's flags, then the engine: the prologue of most commands. */
-static int opts_and_engine(struct globals *g, int argc, char **argv, const char *shorts,
+int opts_and_engine(struct globals *g, int argc, char **argv, const char *shorts,
                            const struct option *longs, int min_args, const char *usage,
                            struct flags *f, struct engine **e, struct wh_error **err)
 {
@@ -757,7 +490,7 @@ static int cmd_rename(struct globals *g, int argc, char **argv, struct wh_error 
   return engine_container_rename(e, argv[optind], argv[optind + 1], err);
 }
 
-static void print_strv(char **v)
+void print_strv(char **v)
 {
   for (char **p = v; p && *p; p++)
     puts(*p);
@@ -802,8 +535,6 @@ static int cmd_info(struct globals *g, int argc, char **argv, struct wh_error **
   return 0;
 }
 
-static int cmd_volume(struct globals *g, int argc, char **argv, struct wh_error **err);
-static int cmd_network(struct globals *g, int argc, char **argv, struct wh_error **err);
 static int cmd_container(struct globals *g, int argc, char **argv, struct wh_error **err);
 
 static const struct { const char *name; cmd_fn fn; } commands[] = {
@@ -835,181 +566,6 @@ static int cmd_container(struct globals *g, int argc, char **argv, struct wh_err
   if (!fn || fn == cmd_container || fn == cmd_volume || fn == cmd_network)
     return wh_error_set(err, WH_ERR_INVALID, "unknown command: wharf container %s", argv[1]);
   return fn(g, argc - 1, argv + 1, err);
-}
-
-static int cmd_volume(struct globals *g, int argc, char **argv, struct wh_error **err)
-{
-  static const struct option lo[] = {{"force", no_argument, NULL, 'f'},
-                                     {"quiet", no_argument, NULL, 'q'},
-                                     {"format", required_argument, NULL, 'F'}, {0}};
-  if (argc < 2)
-    return wh_error_set(err, WH_ERR_INVALID, "usage: wharf volume create|ls|inspect|rm|prune");
-  const char *sub = argv[1];
-  struct flags f = {0};
-  bool ls = !strcmp(sub, "ls") || !strcmp(sub, "list");
-  int min = !strcmp(sub, "inspect") || !strcmp(sub, "rm") ? 1 : 0;
-  if (simple_opts(argc - 1, argv + 1, "+fq", lo, min, "wharf volume create|ls|inspect|rm|prune", on_flag, &f, err) < 0)
-    return -1;
-  argc--;
-  argv++;
-  _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
-    return -1;
-  if (!strcmp(sub, "create")) {
-    _cleanup_json_ json_t *v = engine_volume_create(e, optind < argc ? argv[optind] : NULL, err);
-    if (!v)
-      return -1;
-    puts(json_string_value(json_object_get(v, "Name")));
-  } else if (ls) {
-    _cleanup_json_ json_t *l = engine_volume_list(e, err);
-    if (!l)
-      return -1;
-    if (f.json) {
-      print_json(l);
-      return 0;
-    }
-    if (!f.q)
-      printf("%-8s  %s\n", "DRIVER", "VOLUME NAME");
-    size_t i;
-    json_t *v;
-    json_array_foreach(l, i, v) {
-      if (f.q)
-        puts(json_string_value(json_object_get(v, "Name")));
-      else
-        printf("%-8s  %s\n", "local", json_string_value(json_object_get(v, "Name")));
-    }
-  } else if (!strcmp(sub, "inspect")) {
-    _cleanup_json_ json_t *out = json_array();
-    for (int i = optind; i < argc; i++) {
-      json_t *v = engine_volume_inspect(e, argv[i], err);
-      if (!v)
-        return -1;
-      json_array_append_new(out, v);
-    }
-    print_json(out);
-  } else if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
-    for (int i = optind; i < argc; i++) {
-      if (engine_volume_remove(e, argv[i], f.f, err) < 0)
-        return -1;
-      puts(argv[i]);
-    }
-  } else if (!strcmp(sub, "prune")) {
-    _cleanup_strv_ char **names = NULL;
-    if (engine_volume_prune(e, &names, err) < 0)
-      return -1;
-    print_strv(names);
-  } else {
-    return wh_error_set(err, WH_ERR_INVALID, "unknown command: wharf volume %s", sub);
-  }
-  return 0;
-}
-
-static int cmd_network(struct globals *g, int argc, char **argv, struct wh_error **err)
-{
-  enum { O_SUBNET = 300, O_GATEWAY, O_INTERNAL, O_OPT, O_FORMAT, O_QUIET, O_FORCE };
-  static const struct option lo[] = {
-    {"subnet", required_argument, NULL, O_SUBNET}, {"gateway", required_argument, NULL, O_GATEWAY},
-    {"internal", no_argument, NULL, O_INTERNAL}, {"opt", required_argument, NULL, 'o'},
-    {"format", required_argument, NULL, O_FORMAT}, {"quiet", no_argument, NULL, 'q'},
-    {"force", no_argument, NULL, 'f'}, {0}};
-  if (argc < 2)
-    return wh_error_set(err, WH_ERR_INVALID, "usage: wharf network create|ls|inspect|rm|prune");
-  const char *sub = argv[1];
-  struct engine_network_create nc = {0};
-  bool json = false, quiet = false;
-  int opt;
-  optind = 1;
-  opterr = 0;
-  while ((opt = getopt_long(argc - 1, argv + 1, "+o:qfd:", lo, NULL)) != -1) {
-    switch (opt) {
-    case O_SUBNET: nc.subnet = optarg; break;
-    case O_GATEWAY: nc.gateway = optarg; break;
-    case O_INTERNAL: nc.internal = true; break;
-    case 'o':
-      if (!strncmp(optarg, "com.docker.network.bridge.name=", 31))
-        nc.bridge = optarg + 31;
-      else if (!strncmp(optarg, "bridge=", 7))
-        nc.bridge = optarg + 7;
-      else
-        return wh_error_set(err, WH_ERR_INVALID, "unknown network option \"%s\"", optarg);
-      break;
-    case 'd':
-      if (strcmp(optarg, "bridge"))
-        return wh_error_set(err, WH_ERR_INVALID, "driver %s: only bridge is supported", optarg);
-      break;
-    case O_FORMAT:
-      if (strcmp(optarg, "json"))
-        return wh_error_set(err, WH_ERR_INVALID, "--format: only json is supported");
-      json = true;
-      break;
-    case 'q': quiet = true; break;
-    case 'f': break;
-    default:
-      return wh_error_set(err, WH_ERR_INVALID, "network %s: unknown or incomplete flag %s", sub, argv[optind]);
-    }
-  }
-  argc--;
-  argv++;
-  _cleanup_engine_ struct engine *e = NULL;
-  if (open_engine(g, &e, err) < 0)
-    return -1;
-  if (!strcmp(sub, "create")) {
-    if (optind >= argc)
-      return wh_error_set(err, WH_ERR_INVALID, "usage: wharf network create [--subnet CIDR] [--gateway IP] [--internal] [-o bridge=NAME] NAME");
-    nc.name = argv[optind];
-    _cleanup_json_ json_t *n = engine_network_create(e, &nc, err);
-    if (!n)
-      return -1;
-    puts(json_string_value(json_object_get(n, "Id")));
-  } else if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
-    _cleanup_json_ json_t *l = engine_network_list(e, err);
-    if (!l)
-      return -1;
-    if (json) {
-      print_json(l);
-      return 0;
-    }
-    if (!quiet)
-      printf("%-12s  %-20s  %-8s  %s\n", "NETWORK ID", "NAME", "DRIVER", "SUBNET");
-    size_t i;
-    json_t *n;
-    json_array_foreach(l, i, n) {
-      if (quiet) {
-        puts(json_string_value(json_object_get(n, "Name")));
-        continue;
-      }
-      printf("%.12s  %-20s  %-8s  %s\n", json_string_value(json_object_get(n, "Id")),
-             json_string_value(json_object_get(n, "Name")), "bridge",
-             json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(n, "IPAM"), "Config"), 0), "Subnet")));
-    }
-  } else if (!strcmp(sub, "inspect")) {
-    _cleanup_json_ json_t *out = json_array();
-    if (optind >= argc)
-      return wh_error_set(err, WH_ERR_INVALID, "usage: wharf network inspect NETWORK...");
-    for (int i = optind; i < argc; i++) {
-      json_t *n = engine_network_inspect(e, argv[i], err);
-      if (!n)
-        return -1;
-      json_array_append_new(out, n);
-    }
-    print_json(out);
-  } else if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
-    if (optind >= argc)
-      return wh_error_set(err, WH_ERR_INVALID, "usage: wharf network rm NETWORK...");
-    for (int i = optind; i < argc; i++) {
-      if (engine_network_remove(e, argv[i], err) < 0)
-        return -1;
-      puts(argv[i]);
-    }
-  } else if (!strcmp(sub, "prune")) {
-    _cleanup_strv_ char **names = NULL;
-    if (engine_network_prune(e, &names, err) < 0)
-      return -1;
-    print_strv(names);
-  } else {
-    return wh_error_set(err, WH_ERR_INVALID, "unknown command: wharf network %s", sub);
-  }
-  return 0;
 }
 
 bool wharf_container_has_command(const char *name)
