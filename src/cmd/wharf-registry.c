@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "registry/registry.h"
+#include "wharf_registry_cmds.h"
 
 static const char usage_main[] =
   "Usage: wharf-registry COMMAND [OPTIONS]\n"
@@ -24,6 +25,8 @@ static const char usage_main[] =
   "\n"
   "Commands:\n"
   "  serve      run the registry server in the foreground\n"
+  "  gc         collect garbage now (through the running server, if any)\n"
+  "  repo       repository settings: `repo quota NAME [BYTES|none]`\n"
   "  help       show this help, or `help COMMAND` for a command's options\n"
   "\n"
   "Options:\n"
@@ -57,6 +60,14 @@ static const char usage_serve[] =
   "                             crash of the process; full: it also survives a\n"
   "                             power loss (SQLite synchronous=FULL and a\n"
   "                             directory fsync after every rename)\n"
+  "      --gc-interval DUR      run garbage collection this often (default 1h;\n"
+  "                             0 or off: only on demand with `wharf-registry gc`)\n"
+  "      --gc-grace DUR         never collect content pushed or linked within\n"
+  "                             this long (default 1h; 0 for tests)\n"
+  "      --gc-delete-untagged   GC also removes untagged manifests that no tag\n"
+  "                             reaches (through an index or as a referrer)\n"
+  "      --audit-log PATH       JSON-lines audit log (default DATA/audit.log;\n"
+  "                             relative to the data directory; off: none)\n"
   "  -c, --config FILE          read settings from FILE first: one `name = value`\n"
   "                             per line, names as the long options above\n"
   "                             without dashes, # starts a comment; flags on\n"
@@ -203,7 +214,8 @@ static int write_port_file(const char *path, unsigned port, struct wh_error **er
 static int cmd_serve(int argc, char **argv, struct wh_error **err)
 {
   enum { OPT_THREADS = 256, OPT_DRAIN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_LOG_LEVEL,
-         OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC };
+         OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC,
+         OPT_GC_INTERVAL, OPT_GC_GRACE, OPT_GC_UNTAGGED, OPT_AUDIT_LOG };
   static const struct option opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "data", required_argument, NULL, 'd' },
@@ -217,6 +229,10 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
     { "upload-expiry", required_argument, NULL, OPT_EXPIRY },
     { "max-manifest-size", required_argument, NULL, OPT_MAX_MANIFEST },
     { "sync", required_argument, NULL, OPT_SYNC },
+    { "gc-interval", required_argument, NULL, OPT_GC_INTERVAL },
+    { "gc-grace", required_argument, NULL, OPT_GC_GRACE },
+    { "gc-delete-untagged", optional_argument, NULL, OPT_GC_UNTAGGED },
+    { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
     { "config", required_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -329,6 +345,32 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
         goto out;
       }
       break;
+    case OPT_GC_INTERVAL:
+      if (registry_parse_duration0(optarg, "--gc-interval", &v, err) < 0)
+        goto out;
+      reg.cfg.gc_interval_s = (unsigned) v;
+      break;
+    case OPT_GC_GRACE:
+      if (registry_parse_duration0(optarg, "--gc-grace", &v, err) < 0)
+        goto out;
+      reg.cfg.gc_grace_s = (unsigned) v;
+      break;
+    case OPT_GC_UNTAGGED:
+      /* A flag, or `gc-delete-untagged = true|false` in a config file. */
+      if (!optarg || strcmp(optarg, "true") == 0)
+        reg.cfg.gc_delete_untagged = true;
+      else if (strcmp(optarg, "false") == 0)
+        reg.cfg.gc_delete_untagged = false;
+      else {
+        wh_error_set(err, WH_ERR_INVALID, "--gc-delete-untagged: '%s' is not true or false",
+                     optarg);
+        goto out;
+      }
+      break;
+    case OPT_AUDIT_LOG:
+      free(reg.cfg.audit_log_path);
+      reg.cfg.audit_log_path = strdup(optarg);
+      break;
     case 'c':
       break; /* read above */
     case 'h':
@@ -422,6 +464,10 @@ int main(int argc, char **argv)
   int r;
   if (strcmp(cmd, "serve") == 0) {
     r = cmd_serve(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "gc") == 0) {
+    r = registry_cmd_gc(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "repo") == 0) {
+    r = registry_cmd_repo(argc - 1, argv + 1, &err);
   } else {
     fprintf(stderr, "wharf-registry: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;

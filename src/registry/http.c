@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "registry/http_internal.h"
+#include "registry/metrics.h"
 #include "registry/registry.h"
 
 const char *request_header(struct request *r, const char *name)
@@ -246,6 +247,7 @@ static void request_free(struct request *r)
     free(r->headers[i].value);
   }
   free(r->headers);
+  free(r->principal);
   free(r->path);
   free(r->uri);
   free(r);
@@ -287,6 +289,13 @@ void http_request_completed(void *cls, struct MHD_Connection *conn,
     return;
   access_log(r, toe);
   struct registry *reg = r->reg;
+  if (reg->metrics) {
+    enum route_kind k = r->match.kind;
+    metrics_request(reg->metrics, k, r->method, r->status, r->bytes_in, r->bytes_out,
+                    wh_now_mono_ns() - r->start_ns);
+    if (k == ROUTE_UPLOADS || k == ROUTE_UPLOAD)
+      metrics_upload_ended(reg->metrics);
+  }
   request_free(r);
   atomic_fetch_sub(&reg->inflight, 1);
   *con_cls = NULL;
@@ -302,6 +311,8 @@ static void request_begin(struct request *r, const char *url, const char *method
     return;
   }
   enum route_kind kind = route_parse(r->path, &r->match);
+  if (kind == ROUTE_UPLOADS || kind == ROUTE_UPLOAD)
+    metrics_upload_started(r->reg->metrics);
   if (kind == ROUTE_NONE) {
     reply_error(r, REG_NOT_FOUND, NULL);
     return;

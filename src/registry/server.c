@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "registry/http_internal.h"
+#include "registry/extras.h"
 #include "registry/store_blob.h"
 #include "registry/store_meta.h"
 /* libmicrohttpd's per-connection memory pool (headers and the read
@@ -45,6 +46,8 @@ void registry_config_init(struct registry_config *c)
   c->drain_seconds = 30;
   c->max_manifest_size = 4 * 1024 * 1024;
   c->upload_expiry_s = 24 * 3600;
+  c->gc_interval_s = 3600;
+  c->gc_grace_s = 3600;
 }
 
 void registry_config_free(struct registry_config *c)
@@ -53,6 +56,7 @@ void registry_config_free(struct registry_config *c)
   free(c->data_dir);
   free(c->tls_cert);
   free(c->tls_key);
+  free(c->audit_log_path);
   memset(c, 0, sizeof(*c));
 }
 
@@ -154,6 +158,8 @@ int registry_start(struct registry *reg, struct wh_error **err)
     return -1;
   if (registry_recover_uploads(reg, err) < 0)
     return wh_error_wrap(err, "clean up uploads");
+  if (registry_start_extras(reg, err) < 0)
+    return -1;
 
   struct sockaddr_storage ss;
   if (make_sockaddr(c, &ss, err) < 0)
@@ -240,6 +246,7 @@ void registry_stop(struct registry *reg)
     MHD_stop_daemon(reg->daemon);
     reg->daemon = NULL;
   }
+  registry_stop_extras(reg);
   if (reg->meta)
     meta_store_close(reg->meta);
   reg->meta = NULL;
