@@ -7,15 +7,16 @@
  * written by the registry so far:
  *
  *   push            manifest PUT: tag (null for a push by digest), digest,
- *                   media_type, size
+ *                   media_type, size (a number)
  *   delete          manifest DELETE by digest: digest
  *   tag_delete      DELETE /v2/<name>/manifests/<tag>: tag
  *   blob_delete     blob DELETE: digest
- *   gc              one line per GC run that removed something: mode,
- *                   manifests, blobs, bytes_freed, files (counts)
+ *   gc              a GC run that removed something: manifests,
+ *                   blob_links, files, bytes_freed (numbers)
  *   gc_manifest     one line per manifest GC removed: digest, size
- *   quota_set       a repository's quota changed: bytes
- *   quota_denied    a push refused over quota: digest, quota, usage
+ *   quota_set       a repository's quota changed: bytes (0: removed)
+ *   quota_denied    a push refused over quota: digest (null for an
+ *                   upload), message
  *
  * and for the auth and policy code to call: auth_failure (with a
  * "reason"), policy_set / policy_delete, lifecycle_policy_set / ...,
