@@ -90,29 +90,16 @@ static int parse_uint(const char *s, const char *what, unsigned long max,
   return 0;
 }
 
-/* "90", "90s", "30m", "24h", "7d" → seconds. */
+/* "90", "90s", "30m", "24h", "7d" → seconds, at least 1. */
 static int parse_duration(const char *s, const char *what, unsigned long *out,
                           struct wh_error **err)
 {
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  unsigned long mul = 1;
-  if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-    mul = 1;
-  else if (strcmp(end, "m") == 0)
-    mul = 60;
-  else if (strcmp(end, "h") == 0)
-    mul = 3600;
-  else if (strcmp(end, "d") == 0)
-    mul = 86400;
-  else
-    mul = 0;
-  if (errno || end == s || *s == '-' || mul == 0 || v == 0 || v > 365UL * 86400 / mul)
+  if (registry_parse_duration0(s, what, out, err) < 0)
+    return -1;
+  if (*out == 0)
     return wh_error_set(err, WH_ERR_INVALID,
                         "%s: '%s' is not a duration from 1s to 365d (e.g. 90s, 30m, 24h)",
                         what, s);
-  *out = v * mul;
   return 0;
 }
 

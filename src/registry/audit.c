@@ -114,18 +114,16 @@ void audit_log(struct registry *reg, const char *event, const char *principal,
 {
   if (!reg || !reg->audit)
     return;
-  json_t *o = header(event, principal, repo);
-  if (!o)
-    return;
+  json_t *fields = json_object();
   va_list ap;
   va_start(ap, repo);
   const char *k;
-  while ((k = va_arg(ap, const char *)) != NULL) {
+  while (fields && (k = va_arg(ap, const char *)) != NULL) {
     const char *v = va_arg(ap, const char *);
-    json_object_set_new(o, k, str_or_null(v));
+    json_object_set_new(fields, k, str_or_null(v));
   }
   va_end(ap);
-  emit(reg->audit, event, o);
+  audit_log_json(reg, event, principal, repo, fields);
 }
 
 void audit_log_json(struct registry *reg, const char *event, const char *principal,
@@ -148,16 +146,14 @@ void audit_log_counts(struct registry *reg, const char *event, const char *princ
 {
   if (!reg || !reg->audit)
     return;
-  json_t *o = header(event, principal, repo);
-  if (!o)
-    return;
+  json_t *fields = json_object();
   va_list ap;
   va_start(ap, repo);
   const char *k;
-  while ((k = va_arg(ap, const char *)) != NULL) {
+  while (fields && (k = va_arg(ap, const char *)) != NULL) {
     int64_t v = va_arg(ap, int64_t);
-    json_object_set_new(o, k, json_integer((json_int_t) v));
+    json_object_set_new(fields, k, json_integer((json_int_t) v));
   }
   va_end(ap);
-  emit(reg->audit, event, o);
+  audit_log_json(reg, event, principal, repo, fields);
 }
