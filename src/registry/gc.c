@@ -516,8 +516,10 @@ int gc_request(const char *data_dir, const struct gc_options *o, char **report_j
   sock_addr(dfd, &sa);
   if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
     return errno == ENOENT || errno == ECONNREFUSED
-               ? wh_error_set(err, WH_ERR_NOT_FOUND,
-                              "no running wharf-registry listens on %s/%s", data_dir, SOCK_NAME)
+               ? wh_error_set(err, WH_ERR_BUSY,
+                              "data directory %s is locked, but no server answers on %s/%s "
+                              "(is another `wharf-registry gc` running?)",
+                              data_dir, data_dir, SOCK_NAME)
                : wh_error_errno(err, "connect to %s/%s", data_dir, SOCK_NAME);
   char req[128];
   snprintf(req, sizeof(req), "gc grace_ns=%lld dry_run=%d delete_untagged=%d\n",

@@ -66,7 +66,7 @@ void gc_push_lock(struct registry *reg);
 void gc_push_unlock(struct registry *reg);
 
 /* Ask the server that holds data_dir for a run over its control
- * socket; the report comes back as JSON. WH_ERR_NOT_FOUND when no server
+ * socket; the report comes back as JSON. WH_ERR_BUSY when no server
  * listens. */
 int gc_request(const char *data_dir, const struct gc_options *o, char **report_json,
                struct wh_error **err);

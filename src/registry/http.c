@@ -253,6 +253,14 @@ static void request_free(struct request *r)
   free(r);
 }
 
+/* A request that sends blob bytes (the uploads_in_progress gauge). */
+static bool is_upload(enum route_kind kind, const char *method)
+{
+  return (kind == ROUTE_UPLOADS || kind == ROUTE_UPLOAD) && method &&
+         (strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||
+          strcmp(method, "PUT") == 0);
+}
+
 static void access_log(struct request *r, enum MHD_RequestTerminationCode toe)
 {
   if (!wh_log_enabled(WH_LOG_INFO))
@@ -293,7 +301,7 @@ void http_request_completed(void *cls, struct MHD_Connection *conn,
     enum route_kind k = r->match.kind;
     metrics_request(reg->metrics, k, r->method, r->status, r->bytes_in, r->bytes_out,
                     wh_now_mono_ns() - r->start_ns);
-    if (k == ROUTE_UPLOADS || k == ROUTE_UPLOAD)
+    if (is_upload(k, r->method))
       metrics_upload_ended(reg->metrics);
   }
   request_free(r);
@@ -311,7 +319,7 @@ static void request_begin(struct request *r, const char *url, const char *method
     return;
   }
   enum route_kind kind = route_parse(r->path, &r->match);
-  if (kind == ROUTE_UPLOADS || kind == ROUTE_UPLOAD)
+  if (is_upload(kind, method))
     metrics_upload_started(r->reg->metrics);
   if (kind == ROUTE_NONE) {
     reply_error(r, REG_NOT_FOUND, NULL);
