@@ -689,7 +689,7 @@ static int fs_walk(struct blob_store *bs, int64_t before_ns,
         if (mtime >= before_ns)
           continue;
         char digest[WH_DIGEST_STR_MAX];
-        snprintf(digest, sizeof(digest), "%s:%s", alg, fe->d_name);
+        snprintf(digest, sizeof(digest), "%s:%.*s", alg, (int) hexlen, fe->d_name);
         if (fn(cls, digest, (uint64_t) st.st_size) < 0)
           return 0;
       }
