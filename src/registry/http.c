@@ -318,6 +318,12 @@ static void request_begin(struct request *r, const char *url, const char *method
     reply_error(r, REG_UNAVAILABLE, "out of memory");
     return;
   }
+  /* libmicrohttpd decodes %00 into the path, which would end it early
+   * and route a request the client did not send. */
+  if (r->uri && strstr(r->uri, "%00")) {
+    reply_error(r, REG_NAME_INVALID, "the request path contains an encoded NUL byte (%00)");
+    return;
+  }
   enum route_kind kind = route_parse(r->path, &r->match);
   if (is_upload(kind, method))
     metrics_upload_started(r->reg->metrics);
