@@ -114,6 +114,9 @@ static int queue(struct request *r, unsigned status, struct MHD_Response *resp,
 {
   if (!resp)
     return -1;
+  /* On every reply, as Distribution does: clients probe for it on errors
+   * and auth challenges, not only on /v2/. */
+  MHD_add_response_header(resp, "Docker-Distribution-API-Version", "registry/2.0");
   for (size_t i = 0; i < r->n_headers; i++)
     MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
   if (r->response)

@@ -30,6 +30,7 @@ ZERO = "sha256:" + "0" * 64
 def test_malformed_requests(sclient, path, status, code):
     r = sclient.req("GET", path)
     assert r.status_code == status, r.text
+    assert r.headers["Docker-Distribution-API-Version"] == "registry/2.0"
     if code:
         assert r.json()["errors"][0]["code"] == code
         assert "/blobs/sha256/" not in r.text and "meta.db" not in r.text
