@@ -43,6 +43,7 @@ static const char usage_gc[] =
 
 static const char usage_repo[] =
   "Usage: wharf-registry repo quota NAME [BYTES|none] [--data DIR]\n"
+  "       wharf-registry repo quota [--data DIR]   (every quota)\n"
   "\n"
   "Show a repository's storage quota and usage, or set it (units K, M, G, T\n"
   "and KiB, MiB, GiB, TiB; none or 0 removes it). A push that would take\n"
@@ -235,6 +236,31 @@ static int parse_bytes(const char *s, unsigned long long *out, struct wh_error *
   return 0;
 }
 
+/* Every repository with a quota: name, quota, usage. */
+static int list_quotas(const char *data_dir, struct wh_error **err)
+{
+  struct meta_gc *g = meta_gc_open(data_dir, err);
+  if (!g)
+    return -1;
+  char **names = NULL;
+  uint64_t *bytes = NULL;
+  size_t n = 0;
+  int ret = meta_quota_list(g, &names, &bytes, &n, err);
+  for (size_t i = 0; ret == 0 && i < n; i++) {
+    uint64_t usage;
+    ret = meta_quota_usage(g, names[i], &usage, err);
+    if (ret == 0)
+      printf("%s\t%llu\t%llu\n", names[i], (unsigned long long) bytes[i],
+             (unsigned long long) usage);
+  }
+  for (size_t i = 0; names && i < n; i++)
+    free(names[i]);
+  free(names);
+  free(bytes);
+  meta_gc_close(g);
+  return ret;
+}
+
 int registry_cmd_repo(int argc, char **argv, struct wh_error **err)
 {
   static const struct option opts[] = {
@@ -260,6 +286,8 @@ int registry_cmd_repo(int argc, char **argv, struct wh_error **err)
   }
   int n = argc - optind;
   char **args = argv + optind;
+  if (n == 1 && strcmp(args[0], "quota") == 0)
+    return list_quotas(data_dir, err);
   if (n < 2 || n > 3 || strcmp(args[0], "quota") != 0)
     return wh_error_set(err, WH_ERR_INVALID, "usage: wharf-registry repo quota NAME [BYTES|none] "
                         "[--data DIR]");

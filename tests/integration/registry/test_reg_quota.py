@@ -81,6 +81,13 @@ def test_quota_removed_and_units(reg):
     c.push_image("q/units", "v1", layers=(os.urandom(2000),))
     rc, out = quota(reg.data_dir, "q/units", "2G")
     assert rc == 0 and "quota 2000000000 bytes" in out
+    quota(reg.data_dir, "q/more", "1TiB")
+    # Without a name: every quota, one per line (name, quota, usage).
+    rc, out = quota(reg.data_dir)
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert rc == 0 and [r[:2] for r in rows] == [["q/more", str(1 << 40)],
+                                                  ["q/units", "2000000000"]]
+    assert int(rows[1][2]) == usage_of(reg.data_dir, "q/units") > 2000
 
 
 @pytest.mark.parametrize("args, needle", [
