@@ -4,6 +4,7 @@ the grace period), what goes, dry runs, the bytes reported, and a run with
 and without a server on the data directory."""
 import json
 import os
+import sqlite3
 import subprocess
 
 import pytest
@@ -218,3 +219,34 @@ def test_gc_writes_audit_lines_and_metrics(reg):
     text = c.req("GET", "/metrics").text
     assert 'wharf_registry_gc_runs_total{result="ok",dry_run="false"} 1\n' in text
     assert f"wharf_registry_gc_bytes_freed_total {rep['bytes_freed']}\n" in text
+
+
+def test_gc_finishes_a_queue_left_by_an_interrupted_run(registry_factory, tmp_path):
+    """A run that stopped between committing its metadata and deleting the
+    files (a crash) leaves the digests queued in gc_pending: the next run
+    deletes those files even though they are younger than the grace period,
+    and keeps a queued blob that a push linked again meanwhile."""
+    data = tmp_path / "queue"
+    r = registry_factory(data_dir=data, extra_args=["--gc-interval", "0"])
+    c = Client(r.url)
+    body, d, blobs = image(c, "q2/app", "v1", [b"a relinked layer"])
+    assert r.stop() == 0
+    stray = b"queued by a run that crashed"
+    path = blob_file(data, sha256(stray))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(stray)
+    db = sqlite3.connect(os.path.join(data, "meta.db"))
+    with db:
+        db.executemany("INSERT INTO gc_pending(digest) VALUES(?)",
+                       [(sha256(stray),), (sha256(blobs[1]),)])
+    db.close()
+    rep = gc(data, "--grace", "1h")
+    assert rep["files"] == 1 and rep["bytes_freed"] == len(stray)
+    assert rep["kept_relinked"] == 1
+    assert not os.path.exists(path)
+    db = sqlite3.connect(os.path.join(data, "meta.db"))
+    assert db.execute("SELECT count(*) FROM gc_pending").fetchone()[0] == 0
+    db.close()
+    r.start()
+    pulls_identical(Client(r.url), "q2/app", d, body, blobs)
