@@ -23,6 +23,7 @@
 struct meta_gc {
   sqlite3 *db;
   pthread_mutex_t lock;
+  sqlite3_stmt *linked;   /* meta_gc_linked's, kept between calls */
 };
 
 static const char gc_schema[] =
@@ -108,6 +109,7 @@ void meta_gc_close(struct meta_gc *g)
 {
   if (!g)
     return;
+  sqlite3_finalize(g->linked);
   sqlite3_close(g->db);
   pthread_mutex_destroy(&g->lock);
   free(g);
@@ -266,6 +268,11 @@ static int exec_bind(struct meta_gc *g, const char *sql, int64_t a, int64_t b,
   return sqlite3_changes(g->db);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 static int mark_locked(struct meta_gc *g, struct meta_gc_mark *mk, meta_gc_refs_fn refs,
                        void *cls, struct wh_error **err)
 {
@@ -340,14 +347,16 @@ static int mark_locked(struct meta_gc *g, struct meta_gc_mark *mk, meta_gc_refs_
   if (!linked || !queue)
     return -1;
   mk->files = calloc(mk->n_blob_links + 1, sizeof(char *));
-  if (!mk->files)
+  _cleanup_free_ const char **sorted = calloc(mk->n_blob_links + 1, sizeof(char *));
+  if (!mk->files || !sorted)
     return wh_error_errno(err, "GC");
+  /* Each digest once, however many repositories dropped it. */
+  for (size_t i = 0; i < mk->n_blob_links; i++)
+    sorted[i] = mk->blob_links[i].digest;
+  qsort(sorted, mk->n_blob_links, sizeof(char *), cmp_str);
   for (size_t i = 0; i < mk->n_blob_links; i++) {
-    const char *d = mk->blob_links[i].digest;
-    bool seen = false;
-    for (size_t j = 0; j < mk->n_files && !seen; j++)
-      seen = strcmp(mk->files[j], d) == 0;
-    if (seen)
+    const char *d = sorted[i];
+    if (i > 0 && strcmp(sorted[i - 1], d) == 0)
       continue;
     sqlite3_reset(linked);
     sqlite3_bind_text(linked, 1, d, -1, SQLITE_STATIC);
@@ -475,8 +484,12 @@ static int linked_locked(struct meta_gc *g, sqlite3_stmt *st, const char *digest
 int meta_gc_linked(struct meta_gc *g, const char *digest, struct wh_error **err)
 {
   pthread_mutex_lock(&g->lock);
-  _cleanup_stmt_ sqlite3_stmt *st = prep(g, "SELECT 1 FROM blobs WHERE digest=?1 LIMIT 1", err);
-  int ret = st ? linked_locked(g, st, digest, err) : -1;
+  /* Asked once per file of the walk: the statement is kept. */
+  if (!g->linked)
+    g->linked = prep(g, "SELECT 1 FROM blobs WHERE digest=?1 LIMIT 1", err);
+  int ret = g->linked ? linked_locked(g, g->linked, digest, err) : -1;
+  if (g->linked)
+    sqlite3_reset(g->linked);
   pthread_mutex_unlock(&g->lock);
   return ret;
 }
