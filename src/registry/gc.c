@@ -193,24 +193,32 @@ static int sweep(struct registry *reg, struct meta_gc *meta, struct gc_report *r
 static int run(struct registry *reg, struct meta_gc *meta, const struct gc_options *o,
                struct gc_report *rep, struct wh_error **err)
 {
-  struct meta_gc_mark mk = {
-    .cutoff_ns = wh_now_real_ns() - o->grace_ns,
-    .delete_untagged = o->delete_untagged,
-    .dry_run = o->dry_run,
-  };
-  if (meta_gc_index(meta, manifest_refs, NULL, err) < 0 ||
-      meta_gc_mark(meta, &mk, manifest_refs, NULL, err) < 0)
+  int64_t cutoff = wh_now_real_ns() - o->grace_ns;
+  if (meta_gc_index(meta, manifest_refs, NULL, err) < 0)
     return -1;
-  rep->manifests = mk.n_manifests;
-  for (size_t i = 0; i < mk.n_manifests; i++) {
-    rep->manifest_bytes += mk.manifests[i].size;
-    if (!o->dry_run)
-      audit_log_json(reg, "gc_manifest", NULL, mk.manifests[i].repo,
-                     json_pack("{s:s, s:I}", "digest", mk.manifests[i].digest, "size",
-                               (json_int_t) mk.manifests[i].size));
+  struct meta_gc_mark mk;
+  for (;;) {
+    mk = (struct meta_gc_mark) {
+      .cutoff_ns = cutoff,
+      .delete_untagged = o->delete_untagged,
+      .dry_run = o->dry_run,
+    };
+    if (meta_gc_mark(meta, &mk, manifest_refs, NULL, err) < 0)
+      return -1;
+    rep->manifests += mk.n_manifests;
+    for (size_t i = 0; i < mk.n_manifests; i++) {
+      rep->manifest_bytes += mk.manifests[i].size;
+      if (!o->dry_run)
+        audit_log_json(reg, "gc_manifest", NULL, mk.manifests[i].repo,
+                       json_pack("{s:s, s:I}", "digest", mk.manifests[i].digest, "size",
+                                 (json_int_t) mk.manifests[i].size));
+    }
+    rep->blob_links += mk.n_blob_links;
+    if (!mk.more)
+      break;
+    meta_gc_mark_clear(&mk); /* its files are queued in the metadata */
   }
   rep->bytes_freed += rep->manifest_bytes;
-  rep->blob_links = mk.n_blob_links;
 
   struct orphans orph = { .meta = meta };
   _cleanup_error_ struct wh_error *we = NULL;
@@ -235,6 +243,7 @@ static int run(struct registry *reg, struct meta_gc *meta, const struct gc_optio
   }
   orphans_free(&orph);
   meta_gc_mark_clear(&mk);
+  meta_gc_trim(meta);
   return ret;
 }
 

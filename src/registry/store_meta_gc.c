@@ -98,7 +98,11 @@ struct meta_gc *meta_gc_open(const char *data_dir, struct wh_error **err)
     return NULL;
   }
   sqlite3_busy_timeout(g->db, 30000);
-  if (exec(g, "PRAGMA synchronous=NORMAL", err) < 0 || exec(g, gc_schema, err) < 0) {
+  /* A run reads every manifest, link and reference: give this one
+   * connection room to keep them (and the temporary tables) in memory. */
+  if (exec(g, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
+              "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", err) < 0 ||
+      exec(g, gc_schema, err) < 0) {
     meta_gc_close(g);
     return NULL;
   }
@@ -145,15 +149,16 @@ static void strv_free_n(char **v)
   free(v);
 }
 
-/* Index up to `limit` unindexed manifests (0: all) in the current
- * transaction; *n gets how many. */
-static int index_some(struct meta_gc *g, meta_gc_refs_fn refs, void *cls, int limit, int *n,
-                      struct wh_error **err)
+/* Index up to `limit` unindexed manifests (0: all) after rowid *after
+ * in the current transaction; *n gets how many, *after the last rowid
+ * seen (batches go on from there instead of rescanning the table). */
+static int index_some(struct meta_gc *g, meta_gc_refs_fn refs, void *cls, int limit,
+                      int64_t *after, int *n, struct wh_error **err)
 {
   _cleanup_stmt_ sqlite3_stmt *sel = prep(g,
-      "SELECT m.repo_id, m.digest, m.media_type, m.raw FROM manifests m "
-      "WHERE NOT EXISTS (SELECT 1 FROM gc_indexed i WHERE i.repo_id=m.repo_id "
-      "AND i.manifest=m.digest) LIMIT ?1", err);
+      "SELECT m.repo_id, m.digest, m.media_type, m.raw, m.rowid FROM manifests m "
+      "WHERE m.rowid > ?2 AND NOT EXISTS (SELECT 1 FROM gc_indexed i "
+      "WHERE i.repo_id=m.repo_id AND i.manifest=m.digest) ORDER BY m.rowid LIMIT ?1", err);
   _cleanup_stmt_ sqlite3_stmt *ins = prep(g,
       "INSERT OR IGNORE INTO gc_refs(repo_id, manifest, kind, ref) VALUES(?1,?2,?3,?4)", err);
   _cleanup_stmt_ sqlite3_stmt *done = prep(g,
@@ -161,6 +166,7 @@ static int index_some(struct meta_gc *g, meta_gc_refs_fn refs, void *cls, int li
   if (!sel || !ins || !done)
     return -1;
   sqlite3_bind_int(sel, 1, limit > 0 ? limit : -1);
+  sqlite3_bind_int64(sel, 2, *after);
   *n = 0;
   int rc;
   while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -169,6 +175,7 @@ static int index_some(struct meta_gc *g, meta_gc_refs_fn refs, void *cls, int li
     const char *mt = (const char *) sqlite3_column_text(sel, 2);
     const void *raw = sqlite3_column_blob(sel, 3);
     size_t len = (size_t) sqlite3_column_bytes(sel, 3);
+    *after = sqlite3_column_int64(sel, 4);
     char **blobs = NULL, **children = NULL;
     if (refs(cls, mt, raw ? raw : "", len, &blobs, &children, err) < 0)
       return wh_error_wrap(err, "manifest %s", digest);
@@ -201,12 +208,13 @@ int meta_gc_index(struct meta_gc *g, meta_gc_refs_fn refs, void *cls, struct wh_
 {
   pthread_mutex_lock(&g->lock);
   int ret = 0, n;
+  int64_t after = 0;
   do {
     if (exec(g, "BEGIN IMMEDIATE", err) < 0) {
       ret = -1;
       break;
     }
-    if (index_some(g, refs, cls, 500, &n, err) < 0 || exec(g, "COMMIT", err) < 0) {
+    if (index_some(g, refs, cls, 500, &after, &n, err) < 0 || exec(g, "COMMIT", err) < 0) {
       exec(g, "ROLLBACK", NULL);
       ret = -1;
       break;
@@ -268,6 +276,9 @@ static int exec_bind(struct meta_gc *g, const char *sql, int64_t a, int64_t b,
   return sqlite3_changes(g->db);
 }
 
+/* Rows deleted per marking transaction (see mark_locked). */
+#define MARK_CAP 20000
+
 static int cmp_str(const void *a, const void *b)
 {
   return strcmp(*(const char *const *) a, *(const char *const *) b);
@@ -277,16 +288,25 @@ static int mark_locked(struct meta_gc *g, struct meta_gc_mark *mk, meta_gc_refs_
                        void *cls, struct wh_error **err)
 {
   int n;
+  int64_t after = 0;
   /* With the write lock held no manifest can appear: after this every
    * manifest's references are known. */
-  if (index_some(g, refs, cls, 0, &n, err) < 0)
+  if (index_some(g, refs, cls, 0, &after, &n, err) < 0)
     return -1;
-  if (exec(g, "CREATE TEMP TABLE IF NOT EXISTS gc_live(repo_id INTEGER NOT NULL, "
-              "digest TEXT NOT NULL, PRIMARY KEY(repo_id, digest)) WITHOUT ROWID;"
-              "CREATE TEMP TABLE IF NOT EXISTS gc_live_blobs(repo_id INTEGER NOT NULL, "
-              "digest TEXT NOT NULL, PRIMARY KEY(repo_id, digest)) WITHOUT ROWID;"
-              "DELETE FROM gc_live; DELETE FROM gc_live_blobs;", err) < 0)
-    return -1;
+  static const char temp[] =
+      "CREATE TEMP TABLE IF NOT EXISTS %s(repo_id INTEGER NOT NULL, "
+      "digest TEXT NOT NULL, PRIMARY KEY(repo_id, digest)) WITHOUT ROWID; DELETE FROM %s;";
+  static const char *const temps[] = { "gc_live", "gc_live_blobs", "gc_dead_m", "gc_dead_b" };
+  for (size_t i = 0; i < sizeof(temps) / sizeof(temps[0]); i++) {
+    char sql[256];
+    snprintf(sql, sizeof(sql), temp, temps[i], temps[i]);
+    if (exec(g, sql, err) < 0)
+      return -1;
+  }
+  /* A run with a large backlog deletes it in several transactions, so
+   * pushes get the write lock in between (none for a dry run, which
+   * must see everything at once). */
+  int64_t cap = mk->dry_run ? -1 : MARK_CAP;
   /* Roots. */
   if (exec_bind(g, "INSERT OR IGNORE INTO gc_live SELECT repo_id, digest FROM manifests m "
                    "WHERE ?1 = 0 OR m.pushed_at >= ?2 OR EXISTS (SELECT 1 FROM tags t "
@@ -311,29 +331,38 @@ static int mark_locked(struct meta_gc *g, struct meta_gc_mark *mk, meta_gc_refs_
     if (a == 0 && b == 0)
       break;
   }
-  if (collect_items(g, "SELECT r.name, m.digest, m.size FROM manifests m "
-                       "JOIN repos r ON r.id=m.repo_id WHERE NOT EXISTS (SELECT 1 FROM gc_live l "
-                       "WHERE l.repo_id=m.repo_id AND l.digest=m.digest) ORDER BY r.name, m.digest",
+  if (exec_bind(g, "INSERT INTO gc_dead_m SELECT m.repo_id, m.digest FROM manifests m "
+                   "WHERE NOT EXISTS (SELECT 1 FROM gc_live l WHERE l.repo_id=m.repo_id "
+                   "AND l.digest=m.digest) LIMIT ?1", cap, 0, err) < 0 ||
+      collect_items(g, "SELECT r.name, m.digest, m.size FROM gc_dead_m d JOIN manifests m "
+                       "ON m.repo_id=d.repo_id AND m.digest=d.digest JOIN repos r ON r.id=m.repo_id "
+                       "ORDER BY r.name, m.digest",
                     0, &mk->manifests, &mk->n_manifests, err) < 0)
     return -1;
-  if (exec(g, "DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM gc_live l "
-              "WHERE l.repo_id=tags.repo_id AND l.digest=tags.digest);"
-              "DELETE FROM manifests WHERE NOT EXISTS (SELECT 1 FROM gc_live l "
-              "WHERE l.repo_id=manifests.repo_id AND l.digest=manifests.digest);"
+  /* The blobs kept are those of every manifest that stays, not only of
+   * the reachable ones: an unreachable manifest left for the next
+   * transaction (over the cap) keeps its blobs until it goes, so an
+   * index pushed meanwhile can never name a child with missing blobs. */
+  if (exec(g, "DELETE FROM tags WHERE EXISTS (SELECT 1 FROM gc_dead_m d "
+              "WHERE d.repo_id=tags.repo_id AND d.digest=tags.digest);"
+              "DELETE FROM manifests WHERE EXISTS (SELECT 1 FROM gc_dead_m d "
+              "WHERE d.repo_id=manifests.repo_id AND d.digest=manifests.digest);"
               "INSERT OR IGNORE INTO gc_live_blobs SELECT r.repo_id, r.ref FROM gc_refs r "
-              "JOIN gc_live l ON l.repo_id=r.repo_id AND l.digest=r.manifest WHERE r.kind=0;",
+              "JOIN manifests m ON m.repo_id=r.repo_id AND m.digest=r.manifest WHERE r.kind=0;",
            err) < 0)
     return -1;
-  if (collect_items(g, "SELECT r.name, b.digest, b.size FROM blobs b JOIN repos r "
-                       "ON r.id=b.repo_id WHERE b.linked_at < ?1 AND NOT EXISTS (SELECT 1 "
-                       "FROM gc_live_blobs l WHERE l.repo_id=b.repo_id AND l.digest=b.digest) "
+  if (exec_bind(g, "INSERT INTO gc_dead_b SELECT b.repo_id, b.digest FROM blobs b "
+                   "WHERE b.linked_at < ?1 AND NOT EXISTS (SELECT 1 FROM gc_live_blobs l "
+                   "WHERE l.repo_id=b.repo_id AND l.digest=b.digest) LIMIT ?2",
+                mk->cutoff_ns, cap, err) < 0 ||
+      collect_items(g, "SELECT r.name, b.digest, b.size FROM gc_dead_b d JOIN blobs b "
+                       "ON b.repo_id=d.repo_id AND b.digest=d.digest JOIN repos r ON r.id=b.repo_id "
                        "ORDER BY r.name, b.digest",
-                    mk->cutoff_ns, &mk->blob_links, &mk->n_blob_links, err) < 0)
+                    0, &mk->blob_links, &mk->n_blob_links, err) < 0 ||
+      exec(g, "DELETE FROM blobs WHERE EXISTS (SELECT 1 FROM gc_dead_b d "
+              "WHERE d.repo_id=blobs.repo_id AND d.digest=blobs.digest)", err) < 0)
     return -1;
-  if (exec_bind(g, "DELETE FROM blobs WHERE linked_at < ?1 AND NOT EXISTS (SELECT 1 "
-                   "FROM gc_live_blobs l WHERE l.repo_id=blobs.repo_id AND l.digest=blobs.digest)",
-                mk->cutoff_ns, 0, err) < 0)
-    return -1;
+  mk->more = cap > 0 && ((int64_t) mk->n_manifests == cap || (int64_t) mk->n_blob_links == cap);
   /* The references of manifests that are gone are no longer needed. */
   if (exec(g, "DELETE FROM gc_refs WHERE NOT EXISTS (SELECT 1 FROM manifests m "
               "WHERE m.repo_id=gc_refs.repo_id AND m.digest=gc_refs.manifest);"
@@ -532,6 +561,13 @@ fail:
 out:
   pthread_mutex_unlock(&g->lock);
   return ret;
+}
+
+void meta_gc_trim(struct meta_gc *g)
+{
+  pthread_mutex_lock(&g->lock);
+  sqlite3_db_release_memory(g->db);
+  pthread_mutex_unlock(&g->lock);
 }
 
 /* --- quotas ------------------------------------------------------------ */

@@ -49,6 +49,7 @@ struct meta_gc_mark {
   size_t n_blob_links;
   char **files;            /* digests of blobs no repository links any more */
   size_t n_files;
+  bool more;               /* a cap was reached: mark again for the rest */
 };
 void meta_gc_mark_clear(struct meta_gc_mark *mk);
 
@@ -61,9 +62,11 @@ int meta_gc_index(struct meta_gc *g, meta_gc_refs_fn refs, void *cls, struct wh_
  * from the roots (every manifest; or with delete_untagged the tagged
  * ones and those pushed since the cutoff), following index children and
  * referrers of reachable subjects; delete unreachable manifests and the
- * repositories' links to blobs no reachable manifest references (unless
+ * repositories' links to blobs no remaining manifest references (unless
  * linked since the cutoff); queue the digests no repository links any
- * more in gc_pending. Commits, or rolls back for a dry run. */
+ * more in gc_pending. Commits, or rolls back for a dry run. At most a
+ * few thousand rows of each kind go per call (all in a dry run); *more
+ * then says to call again. */
 int meta_gc_mark(struct meta_gc *g, struct meta_gc_mark *mk, meta_gc_refs_fn refs, void *cls,
                  struct wh_error **err);
 
@@ -82,6 +85,10 @@ int meta_gc_claim(struct meta_gc *g, char *const *digests, size_t n, bool *dead,
 int meta_gc_done(struct meta_gc *g, char *const *digests, size_t n, struct wh_error **err);
 /* 1 if any repository links digest, 0 if none. */
 int meta_gc_linked(struct meta_gc *g, const char *digest, struct wh_error **err);
+
+/* Give back the page cache a run filled (the server keeps the
+ * connection between runs). */
+void meta_gc_trim(struct meta_gc *g);
 
 /* Quotas: bytes (0: none). */
 int meta_quota_set(struct meta_gc *g, const char *repo, uint64_t bytes, struct wh_error **err);
