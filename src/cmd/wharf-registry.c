@@ -443,8 +443,13 @@ int main(int argc, char **argv)
     return 0;
   }
   if (strcmp(cmd, "help") == 0) {
+    char *help_args[] = { argc > 2 ? argv[2] : NULL, (char *) "--help", NULL };
     if (argc > 2 && strcmp(argv[2], "serve") == 0)
       fputs(usage_serve, stdout);
+    else if (argc > 2 && strcmp(argv[2], "gc") == 0)
+      return registry_cmd_gc(2, help_args, NULL) < 0;
+    else if (argc > 2 && strcmp(argv[2], "repo") == 0)
+      return registry_cmd_repo(2, help_args, NULL) < 0;
     else
       fputs(usage_main, stdout);
     return 0;

@@ -180,6 +180,8 @@ static void status_label(char out[8], size_t slot)
 {
   if (slot < N_STATUSES)
     snprintf(out, 8, "%u", statuses[slot]);
+  else if (slot == STATUS_OTHER)
+    snprintf(out, 8, "none"); /* cut off before any reply */
   else
     snprintf(out, 8, "%zuxx", slot - STATUS_OTHER);
 }

@@ -34,12 +34,14 @@ static void test_requests_by_route_method_status(void **state)
   metrics_request(m, ROUTE_MANIFEST, "GET", 200, 0, 500, 150000);
   metrics_request(m, ROUTE_MANIFEST, "GET", 418, 0, 0, 2000000000);
   metrics_request(m, ROUTE_BLOB, "BREW", 200, 10, 0, 1);
+  metrics_request(m, ROUTE_BLOB, "GET", 0, 0, 0, 1); /* cut off before a reply */
   char *t = render(m);
   assert_non_null(strstr(t, "wharf_registry_http_requests_total{route=\"manifest\",method=\"GET\","
                             "status=\"200\"} 2\n"));
   /* A status the registry does not send lands in its class. */
   assert_non_null(strstr(t, "{route=\"manifest\",method=\"GET\",status=\"4xx\"} 1\n"));
   assert_non_null(strstr(t, "{route=\"blob\",method=\"OTHER\",status=\"200\"} 1\n"));
+  assert_non_null(strstr(t, "{route=\"blob\",method=\"GET\",status=\"none\"} 1\n"));
   /* 150 µs: above 0.0001, within 0.00025; 2 s within 2.5. Cumulative. */
   assert_non_null(strstr(t, "duration_seconds_bucket{route=\"manifest\",le=\"0.0001\"} 0\n"));
   assert_non_null(strstr(t, "duration_seconds_bucket{route=\"manifest\",le=\"0.00025\"} 2\n"));
