@@ -634,8 +634,7 @@ static int fs_upload_list(struct blob_store *bs, char ***ids_out,
   return 0;
 }
 
-/* Remove a stray entry of uploads/ that is no upload (not a regular file
- * with an id name): the restart clean-up calls upload_delete only on ids. */
+/* Only after every writer is released (the server has stopped). */
 static void fs_close(struct blob_store *bs)
 {
   struct fs_store *s = (struct fs_store *) bs;
