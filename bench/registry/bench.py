@@ -2,7 +2,8 @@
 
 Three servers on loopback with the same content:
   distribution  Debian's docker-registry 2.8 with its own config (filesystem
-                storage, delete enabled, access log off, log level warn)
+                storage, in-memory blob descriptor cache as in Debian's
+                default config, delete enabled, access log off, log warn)
   nginx         the same manifest and blob bytes as static files
                 (2 workers, sendfile, access log off)
   wharf         build/wharf-registry serve (2 threads, --log-level warn)
@@ -165,6 +166,7 @@ def ab_head(url):
 def main():
     global WORK
     WORK = tempfile.mkdtemp(prefix="wh-bench-")
+    os.chmod(WORK, 0o755)  # nginx's workers run as www-data and must read it
     servers = []
     try:
         run(servers)
@@ -184,6 +186,8 @@ log:
   accesslog:
     disabled: true
 storage:
+  cache:
+    blobdescriptor: inmemory
   filesystem:
     rootdirectory: {WORK}/distribution
   delete:

@@ -165,6 +165,7 @@ static int finish(struct request *r, struct upload_state *st)
   struct blob_writer *w = st->w;
   st->w = NULL; /* commit consumes it, on failure too */
   uint64_t size;
+  int64_t t0 = wh_now_mono_ns();
   if (blob_commit(w, st->digest.str, &size, &e) < 0) {
     if (!st->monolithic)
       meta_upload_delete(r->reg->meta, st->id, NULL);
@@ -173,8 +174,12 @@ static int finish(struct request *r, struct upload_state *st)
   /* The blob is durable under its digest before the repository's link
    * is written: a crash in between leaves an unlinked blob, never a link
    * to missing bytes. */
+  int64_t t1 = wh_now_mono_ns();
   if (meta_blob_link(r->reg->meta, r->match.name, st->digest.str, size, &e) < 0)
     return api_store_error(r, e, REG_BLOB_UNKNOWN);
+  wh_log(WH_LOG_DEBUG, "upload", "blob %s: %llu bytes, body %.1f ms, commit %.1f ms, link %.1f ms",
+         st->digest.str, (unsigned long long) size, (double) (t0 - r->start_ns) / 1e6,
+         (double) (t1 - t0) / 1e6, (double) (wh_now_mono_ns() - t1) / 1e6);
   if (!st->monolithic && meta_upload_delete(r->reg->meta, st->id, &e) < 0)
     return api_store_error(r, e, REG_BLOB_UPLOAD_UNKNOWN);
   return reply_created(r, st->digest.str);

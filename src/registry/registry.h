@@ -53,7 +53,9 @@ void registry_reap_uploads(struct registry *reg, int64_t before_ns);
  * crash mid-request) and sessions without a file. */
 int registry_recover_uploads(struct registry *reg, struct wh_error **err);
 
-/* Open the data directory and start serving on the configured address. */
+/* Open the data directory and start serving on the configured address.
+ * The caller must ignore SIGPIPE first (blob downloads use sendfile,
+ * which cannot suppress it per call). */
 int registry_start(struct registry *reg, struct wh_error **err);
 /* The port actually bound (useful with listen_port 0). */
 uint16_t registry_port(const struct registry *reg);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,6 +137,15 @@ int registry_start(struct registry *reg, struct wh_error **err)
   reg->data_fd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (reg->data_fd < 0)
     return wh_error_errno(err, "open data directory %s", c->data_dir);
+  /* One registry per data directory: a second one would remove the
+   * first one's uploads as stale at its start. The lock goes with the
+   * process, so a crash never leaves it behind. */
+  if (flock(reg->data_fd, LOCK_EX | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK
+               ? wh_error_set(err, WH_ERR_BUSY,
+                              "data directory %s is in use by another wharf-registry",
+                              c->data_dir)
+               : wh_error_errno(err, "lock data directory %s", c->data_dir);
   reg->blobs = blob_store_fs_open(reg->data_fd, c->sync_full, err);
   if (!reg->blobs)
     return wh_error_wrap(err, "data directory %s", c->data_dir);
@@ -184,6 +194,10 @@ int registry_start(struct registry *reg, struct wh_error **err)
       MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, reg,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 300,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned) 4096,
+      /* Without this, libmicrohttpd on Linux never uses sendfile (it
+       * cannot keep sendfile from raising SIGPIPE) and copies blob
+       * downloads through a 16 KiB buffer: a third of the throughput. */
+      MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int) 1,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) MEMLIMIT,
       MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t) MEMINC,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1,

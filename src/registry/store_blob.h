@@ -24,6 +24,11 @@ struct blob_store_ops {
   /* An fd open for reading (the caller owns it) and the size. */
   int (*open)(struct blob_store *s, const char *digest, int *fd,
               uint64_t *size, struct wh_error **err);
+  /* The bytes of a blob of at most max bytes, as a malloc'd copy;
+   * WH_ERR_TOO_LARGE for larger ones. Blobs are immutable, so a backend
+   * may answer this from memory. */
+  int (*read_small)(struct blob_store *s, const char *digest, size_t max,
+                    char **data, size_t *len, struct wh_error **err);
   /* Start an empty upload named id. */
   int (*upload_create)(struct blob_store *s, const char *id,
                        struct wh_error **err);
@@ -68,6 +73,10 @@ static inline int blob_stat(struct blob_store *s, const char *digest,
 static inline int blob_open(struct blob_store *s, const char *digest, int *fd,
                             uint64_t *size, struct wh_error **err)
 { return s->ops->open(s, digest, fd, size, err); }
+static inline int blob_read_small(struct blob_store *s, const char *digest,
+                                  size_t max, char **data, size_t *len,
+                                  struct wh_error **err)
+{ return s->ops->read_small(s, digest, max, data, len, err); }
 static inline int blob_upload_create(struct blob_store *s, const char *id,
                                      struct wh_error **err)
 { return s->ops->upload_create(s, id, err); }

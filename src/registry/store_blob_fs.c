@@ -36,6 +36,19 @@ struct fs_upload {
   bool busy;            /* a writer holds it */
 };
 
+/* Small blobs (configs, tiny layers) are kept in memory once read: a
+ * blob's bytes never change under its digest, so the cache needs no
+ * invalidation, only a bound. One slot per hash bucket; a collision
+ * replaces the older entry. At most CACHE_SLOTS * CACHE_MAX bytes. */
+#define CACHE_SLOTS 512
+#define CACHE_MAX (16 * 1024)
+
+struct cache_slot {
+  char digest[WH_DIGEST_STR_MAX];
+  char *data;
+  size_t len;
+};
+
 struct fs_store {
   struct blob_store base;
   int blobs_fd;
@@ -43,6 +56,8 @@ struct fs_store {
   bool sync_full;
   pthread_mutex_t lock;
   struct fs_upload *uploads;
+  pthread_mutex_t cache_lock;
+  struct cache_slot cache[CACHE_SLOTS];
 };
 
 /* Request bodies arrive in pieces of a few KiB; the writer gathers them
@@ -135,6 +150,62 @@ static int fs_open(struct blob_store *bs, const char *digest, int *fd_out,
     return wh_error_errno(err, "blob %s", digest);
   *size = (uint64_t) st.st_size;
   *fd_out = steal_fd(&fd);
+  return 0;
+}
+
+static struct cache_slot *cache_slot(struct fs_store *s, const char *digest)
+{
+  /* The hex of a digest is already uniformly distributed. */
+  const char *hex = strchr(digest, ':');
+  unsigned h = 0;
+  for (int i = 1; i <= 4 && hex && hex[i]; i++)
+    h = h * 16 + (unsigned) (hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+  return &s->cache[h % CACHE_SLOTS];
+}
+
+static int fs_read_small(struct blob_store *bs, const char *digest, size_t max,
+                         char **data_out, size_t *len_out, struct wh_error **err)
+{
+  struct fs_store *s = (struct fs_store *) bs;
+  struct cache_slot *slot = cache_slot(s, digest);
+  pthread_mutex_lock(&s->cache_lock);
+  if (slot->data && strcmp(slot->digest, digest) == 0 && slot->len <= max) {
+    char *copy = malloc(slot->len + 1);
+    if (copy) {
+      memcpy(copy, slot->data, slot->len);
+      *data_out = copy;
+      *len_out = slot->len;
+    }
+    pthread_mutex_unlock(&s->cache_lock);
+    return copy ? 0 : wh_error_errno(err, "blob %s", digest);
+  }
+  pthread_mutex_unlock(&s->cache_lock);
+
+  int fd;
+  uint64_t size;
+  if (fs_open(bs, digest, &fd, &size, err) < 0)
+    return -1;
+  _cleanup_close_ int owned = fd;
+  if (size > max)
+    return wh_error_set(err, WH_ERR_TOO_LARGE, "blob %s is larger than %zu bytes", digest, max);
+  _cleanup_free_ char *data = NULL;
+  size_t len;
+  if (wh_read_fd(owned, max, &data, &len, err) < 0)
+    return wh_error_wrap(err, "blob %s", digest);
+  if (len <= CACHE_MAX && strlen(digest) < sizeof(slot->digest)) {
+    char *keep = malloc(len + 1);
+    if (keep) {
+      memcpy(keep, data, len);
+      pthread_mutex_lock(&s->cache_lock);
+      free(slot->data);
+      snprintf(slot->digest, sizeof(slot->digest), "%s", digest);
+      slot->data = keep;
+      slot->len = len;
+      pthread_mutex_unlock(&s->cache_lock);
+    }
+  }
+  *data_out = steal_pointer(&data);
+  *len_out = len;
   return 0;
 }
 
@@ -518,6 +589,9 @@ static void fs_close(struct blob_store *bs)
     s->uploads = u->next;
     upload_entry_free(u);
   }
+  for (size_t i = 0; i < CACHE_SLOTS; i++)
+    free(s->cache[i].data);
+  pthread_mutex_destroy(&s->cache_lock);
   pthread_mutex_destroy(&s->lock);
   close(s->blobs_fd);
   close(s->uploads_fd);
@@ -527,6 +601,7 @@ static void fs_close(struct blob_store *bs)
 static const struct blob_store_ops fs_ops = {
   .stat = fs_stat,
   .open = fs_open,
+  .read_small = fs_read_small,
   .upload_create = fs_upload_create,
   .upload_open = fs_upload_open,
   .write = fs_write,
@@ -567,5 +642,6 @@ struct blob_store *blob_store_fs_open(int dirfd, bool sync_full, struct wh_error
     return NULL;
   }
   pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->cache_lock, NULL);
   return &s->base;
 }

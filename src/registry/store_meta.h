@@ -60,7 +60,8 @@ struct meta_store_ops {
                      const char *digest, struct wh_error **err);
   int (*manifest_put)(struct meta_store *m, const struct meta_manifest_put *p,
                       struct wh_error **err);
-  /* ref is a tag, or a digest when is_digest. */
+  /* ref is a tag, or a digest when is_digest. want_raw (a GET, not a
+   * HEAD) also records the pull time, at most once a minute. */
   int (*manifest_get)(struct meta_store *m, const char *repo, const char *ref,
                       bool is_digest, bool want_raw, struct meta_manifest *out,
                       struct wh_error **err);

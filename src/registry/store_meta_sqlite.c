@@ -24,7 +24,7 @@ enum stmt_id {
   S_REPO_ID, S_REPO_INSERT,
   S_BLOB_LINK, S_BLOB_GET, S_BLOB_UNLINK, S_BLOB_CHECK,
   S_MF_CHECK, S_MF_INSERT, S_TAG_UPSERT, S_MF_BY_TAG, S_MF_BY_DIGEST,
-  S_MF_DELETE, S_TAGS_DELETE_FOR, S_TAG_DELETE, S_TAGS_LIST, S_CATALOG,
+  S_MF_PULLED, S_MF_DELETE, S_TAGS_DELETE_FOR, S_TAG_DELETE, S_TAGS_LIST, S_CATALOG,
   S_REFERRERS,
   S_UP_CREATE, S_UP_GET, S_UP_TOUCH, S_UP_DELETE, S_UP_LIST,
   S_COUNT
@@ -52,13 +52,16 @@ static const char *const stmt_sql[S_COUNT] = {
   [S_TAG_UPSERT] = "INSERT INTO tags(repo_id, name, digest, pushed_at) VALUES(?1,?2,?3,?4) "
                    "ON CONFLICT(repo_id, name) DO UPDATE SET digest=excluded.digest, "
                    "pushed_at=excluded.pushed_at",
-  [S_MF_BY_TAG] = "SELECT m.digest, m.media_type, m.size, m.subject, m.raw "
+  [S_MF_BY_TAG] = "SELECT m.digest, m.media_type, m.size, m.subject, m.raw, m.repo_id, "
+                  "m.pulled_at "
                   "FROM repos r JOIN tags t ON t.repo_id=r.id "
                   "JOIN manifests m ON m.repo_id=r.id AND m.digest=t.digest "
                   "WHERE r.name=?1 AND t.name=?2",
-  [S_MF_BY_DIGEST] = "SELECT m.digest, m.media_type, m.size, m.subject, m.raw "
+  [S_MF_BY_DIGEST] = "SELECT m.digest, m.media_type, m.size, m.subject, m.raw, m.repo_id, "
+                     "m.pulled_at "
                      "FROM repos r JOIN manifests m ON m.repo_id=r.id "
                      "WHERE r.name=?1 AND m.digest=?2",
+  [S_MF_PULLED] = "UPDATE manifests SET pulled_at=?3 WHERE repo_id=?1 AND digest=?2",
   [S_MF_DELETE] = "DELETE FROM manifests WHERE repo_id=?1 AND digest=?2",
   [S_TAGS_DELETE_FOR] = "DELETE FROM tags WHERE repo_id=?1 AND digest=?2",
   [S_TAG_DELETE] = "DELETE FROM tags WHERE repo_id=(SELECT id FROM repos WHERE name=?1) "
@@ -324,24 +327,31 @@ static int sq_blob_get(struct meta_store *m, const char *repo, const char *diges
   return ret;
 }
 
-static int sq_blob_unlink(struct meta_store *m, const char *repo, const char *digest,
-                          struct wh_error **err)
+/* DELETE by (repository name, key); NOT_FOUND naming `what` if no row went. */
+static int delete_row(struct meta_store *m, enum stmt_id id, const char *repo, const char *key,
+                      const char *what, struct wh_error **err)
 {
   WITH_CONN(m, c, err);
   int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_BLOB_UNLINK, err);
+  sqlite3_stmt *st = stmt(c, id, err);
   if (st) {
     bind_text(st, 1, repo);
-    bind_text(st, 2, digest);
+    bind_text(st, 2, key);
     if (step_done(c, st, err) == 0) {
       if (sqlite3_changes(c->db) == 0)
-        wh_error_set(err, WH_ERR_NOT_FOUND, "blob %s is not in repository %s", digest, repo);
+        wh_error_set(err, WH_ERR_NOT_FOUND, "%s %s is not in repository %s", what, key, repo);
       else
         ret = 0;
     }
   }
   conn_put((struct sq_store *) m, c);
   return ret;
+}
+
+static int sq_blob_unlink(struct meta_store *m, const char *repo, const char *digest,
+                          struct wh_error **err)
+{
+  return delete_row(m, S_BLOB_UNLINK, repo, digest, "blob", err);
 }
 
 /* 1 if (repo_id, digest) is a row of the table the statement reads. */
@@ -440,6 +450,22 @@ static char *col_strdup(sqlite3_stmt *st, int i)
   return s ? strdup((const char *) s) : NULL;
 }
 
+/* A manifest's pull time is recorded at most this often, so a GET stays a
+ * read almost always (a write per GET would cap GETs at the commit rate). */
+#define PULL_TIME_RESOLUTION_NS (60 * 1000000000LL)
+
+static void record_pull(struct conn *c, int64_t rid, const char *digest, int64_t now)
+{
+  sqlite3_stmt *st = stmt(c, S_MF_PULLED, NULL);
+  if (!st)
+    return;
+  sqlite3_bind_int64(st, 1, rid);
+  bind_text(st, 2, digest);
+  sqlite3_bind_int64(st, 3, now);
+  /* Best effort: a busy database skips this minute's record. */
+  step_done(c, st, NULL);
+}
+
 static int sq_manifest_get(struct meta_store *m, const char *repo, const char *ref,
                            bool is_digest, bool want_raw, struct meta_manifest *out,
                            struct wh_error **err)
@@ -447,6 +473,7 @@ static int sq_manifest_get(struct meta_store *m, const char *repo, const char *r
   memset(out, 0, sizeof(*out));
   WITH_CONN(m, c, err);
   int ret = -1;
+  int64_t rid = 0, pulled = 0;
   sqlite3_stmt *st = stmt(c, is_digest ? S_MF_BY_DIGEST : S_MF_BY_TAG, err);
   if (st) {
     bind_text(st, 1, repo);
@@ -457,6 +484,8 @@ static int sq_manifest_get(struct meta_store *m, const char *repo, const char *r
       out->media_type = col_strdup(st, 1);
       out->size = (uint64_t) sqlite3_column_int64(st, 2);
       out->subject = col_strdup(st, 3);
+      rid = sqlite3_column_int64(st, 5);
+      pulled = sqlite3_column_int64(st, 6); /* 0 when NULL */
       bool ok = out->digest && out->media_type;
       if (want_raw) {
         const void *b = sqlite3_column_blob(st, 4);
@@ -483,6 +512,11 @@ static int sq_manifest_get(struct meta_store *m, const char *repo, const char *r
       db_error(c->db, err, "read manifest");
     }
     sqlite3_reset(st);
+  }
+  if (ret == 0 && want_raw) {
+    int64_t now = wh_now_real_ns();
+    if (now - pulled >= PULL_TIME_RESOLUTION_NS)
+      record_pull(c, rid, out->digest, now);
   }
   conn_put((struct sq_store *) m, c);
   return ret;
@@ -528,21 +562,7 @@ out:
 static int sq_tag_delete(struct meta_store *m, const char *repo, const char *tag,
                          struct wh_error **err)
 {
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_TAG_DELETE, err);
-  if (st) {
-    bind_text(st, 1, repo);
-    bind_text(st, 2, tag);
-    if (step_done(c, st, err) == 0) {
-      if (sqlite3_changes(c->db) == 0)
-        wh_error_set(err, WH_ERR_NOT_FOUND, "tag %s is not in repository %s", tag, repo);
-      else
-        ret = 0;
-    }
-  }
-  conn_put((struct sq_store *) m, c);
-  return ret;
+  return delete_row(m, S_TAG_DELETE, repo, tag, "tag", err);
 }
 
 /* Collect column 0 of up to limit rows, and whether one more exists

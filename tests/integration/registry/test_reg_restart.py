@@ -119,3 +119,34 @@ def test_bad_storage_flags(tmp_path):
         p = subprocess.run([bin_path("wharf-registry"), "serve", "--data", str(tmp_path)] + args,
                            capture_output=True, text=True, timeout=10)
         assert p.returncode == 2 and needle in p.stderr, (args, p.stderr)
+
+
+def test_pull_time_is_recorded_by_get_not_head(registry):
+    import sqlite3
+    c = Client(registry.url)
+    c.push_image("r/pull", "v1")
+    db = f"file:{registry.data_dir}/meta.db?mode=ro"
+
+    def pulled():
+        con = sqlite3.connect(db, uri=True)
+        try:
+            return [r[0] for r in con.execute("SELECT pulled_at FROM manifests")]
+        finally:
+            con.close()
+    assert pulled() == [None]
+    c.req("HEAD", "/v2/r/pull/manifests/v1")
+    assert pulled() == [None]
+    c.req("GET", "/v2/r/pull/manifests/v1")
+    first = pulled()[0]
+    assert first is not None and first > 0
+    c.req("GET", "/v2/r/pull/manifests/v1")  # within a minute: not rewritten
+    assert pulled() == [first]
+
+
+def test_second_registry_on_the_same_data_is_refused(registry_factory, tmp_path):
+    data = tmp_path / "data"
+    registry_factory(data_dir=data)
+    p = subprocess.run([bin_path("wharf-registry"), "serve", "--data", str(data),
+                        "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1
+    assert "in use by another wharf-registry" in p.stderr
