@@ -15,6 +15,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "cmd/wharf_registry_admin.h"
 #include "registry/registry.h"
 
 static const char usage_main[] =
@@ -24,6 +25,8 @@ static const char usage_main[] =
   "\n"
   "Commands:\n"
   "  serve      run the registry server in the foreground\n"
+  "  user       manage users, access keys and passwords (for serve --auth)\n"
+  "  lifecycle  apply the repositories' lifecycle policies now\n"
   "  help       show this help, or `help COMMAND` for a command's options\n"
   "\n"
   "Options:\n"
@@ -57,6 +60,12 @@ static const char usage_serve[] =
   "                             crash of the process; full: it also survives a\n"
   "                             power loss (SQLite synchronous=FULL and a\n"
   "                             directory fsync after every rename)\n"
+  "      --auth                 require authentication (users from `wharf-registry\n"
+  "                             user`), serve /token and the ECR API at POST /\n"
+  "      --create-on-push yes|no  with --auth: create a repository on its first\n"
+  "                             push (default yes; no: CreateRepository first)\n"
+  "      --lifecycle-interval DUR  with --auth: apply lifecycle policies this\n"
+  "                             often (default 1h; 0 turns the schedule off)\n"
   "  -c, --config FILE          read settings from FILE first: one `name = value`\n"
   "                             per line, names as the long options above\n"
   "                             without dashes, # starts a comment; flags on\n"
@@ -203,7 +212,8 @@ static int write_port_file(const char *path, unsigned port, struct wh_error **er
 static int cmd_serve(int argc, char **argv, struct wh_error **err)
 {
   enum { OPT_THREADS = 256, OPT_DRAIN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_LOG_LEVEL,
-         OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC };
+         OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC,
+         OPT_AUTH, OPT_CREATE_ON_PUSH, OPT_LC_INTERVAL };
   static const struct option opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "data", required_argument, NULL, 'd' },
@@ -217,6 +227,9 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
     { "upload-expiry", required_argument, NULL, OPT_EXPIRY },
     { "max-manifest-size", required_argument, NULL, OPT_MAX_MANIFEST },
     { "sync", required_argument, NULL, OPT_SYNC },
+    { "auth", no_argument, NULL, OPT_AUTH },
+    { "create-on-push", required_argument, NULL, OPT_CREATE_ON_PUSH },
+    { "lifecycle-interval", required_argument, NULL, OPT_LC_INTERVAL },
     { "config", required_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -329,6 +342,26 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
         goto out;
       }
       break;
+    case OPT_AUTH:
+      reg.cfg.auth = true;
+      break;
+    case OPT_CREATE_ON_PUSH:
+      if (strcmp(optarg, "yes") == 0 || strcmp(optarg, "true") == 0)
+        reg.cfg.create_on_push = true;
+      else if (strcmp(optarg, "no") == 0 || strcmp(optarg, "false") == 0)
+        reg.cfg.create_on_push = false;
+      else {
+        wh_error_set(err, WH_ERR_INVALID, "--create-on-push: '%s' is not yes or no", optarg);
+        goto out;
+      }
+      break;
+    case OPT_LC_INTERVAL:
+      if (strcmp(optarg, "0") == 0)
+        v = 0;
+      else if (parse_duration(optarg, "--lifecycle-interval", &v, err) < 0)
+        goto out;
+      reg.cfg.lifecycle_interval_s = (unsigned) v;
+      break;
     case 'c':
       break; /* read above */
     case 'h':
@@ -422,6 +455,10 @@ int main(int argc, char **argv)
   int r;
   if (strcmp(cmd, "serve") == 0) {
     r = cmd_serve(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "user") == 0) {
+    r = cmd_user(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "lifecycle") == 0) {
+    r = cmd_lifecycle(argc - 1, argv + 1, &err);
   } else {
     fprintf(stderr, "wharf-registry: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;

@@ -15,6 +15,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/auth.h"
 #include "registry/http_internal.h"
 #include "registry/registry.h"
 
@@ -302,6 +303,16 @@ static void request_begin(struct request *r, const char *url, const char *method
     return;
   }
   enum route_kind kind = route_parse(r->path, &r->match);
+  if (kind == ROUTE_NONE && r->reg->auth) {
+    /* /token and the ECR API (POST /) exist only with --auth. */
+    r->handler = auth_extra_route(r->path, method);
+    if (r->handler) {
+      r->match.kind = ROUTE_EXTRA;
+      if (r->handler->begin)
+        r->handler->begin(r);
+      return;
+    }
+  }
   if (kind == ROUTE_NONE) {
     reply_error(r, REG_NOT_FOUND, NULL);
     return;
@@ -316,6 +327,8 @@ static void request_begin(struct request *r, const char *url, const char *method
       reply_error(r, REG_UNSUPPORTED, "this API route is not implemented");
     return;
   }
+  if (r->reg->auth && auth_request(r) < 0)
+    return;
   if (r->handler->begin)
     r->handler->begin(r);
 }

@@ -13,6 +13,7 @@ struct wh_error;
 struct MHD_Daemon;
 struct blob_store;
 struct meta_store;
+struct registry_auth;
 
 struct registry_config {
   char *listen_addr;          /* "127.0.0.1" or "::1" or "0.0.0.0" */
@@ -25,6 +26,11 @@ struct registry_config {
   bool sync_full;             /* fsync the directory after every change too */
   char *tls_cert;             /* PEM files; both or neither */
   char *tls_key;
+  /* issue 7 (auth.h): --auth, creating repositories on first push, the
+   * lifecycle schedule (seconds; 0 off) */
+  bool auth;
+  bool create_on_push;
+  unsigned lifecycle_interval_s;
 };
 
 void registry_config_init(struct registry_config *c);
@@ -44,6 +50,7 @@ struct registry {
    * keep-alive connections are not counted, so a drain waits only for
    * real work. */
   _Atomic long inflight;
+  struct registry_auth *auth; /* NULL without --auth (auth.h) */
 };
 
 /* upload_gc.c: remove upload sessions idle since before `before_ns`

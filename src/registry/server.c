@@ -25,6 +25,8 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/auth.h"
+#include "registry/lifecycle.h"
 #include "registry/http_internal.h"
 #include "registry/store_blob.h"
 #include "registry/store_meta.h"
@@ -45,6 +47,8 @@ void registry_config_init(struct registry_config *c)
   c->drain_seconds = 30;
   c->max_manifest_size = 4 * 1024 * 1024;
   c->upload_expiry_s = 24 * 3600;
+  c->create_on_push = true;
+  c->lifecycle_interval_s = 3600;
 }
 
 void registry_config_free(struct registry_config *c)
@@ -154,6 +158,11 @@ int registry_start(struct registry *reg, struct wh_error **err)
     return -1;
   if (registry_recover_uploads(reg, err) < 0)
     return wh_error_wrap(err, "clean up uploads");
+  if (c->auth) {
+    reg->auth = registry_auth_open(reg, c->create_on_push, c->lifecycle_interval_s, err);
+    if (!reg->auth || lifecycle_start(reg, err) < 0)
+      return wh_error_wrap(err, "auth");
+  }
 
   struct sockaddr_storage ss;
   if (make_sockaddr(c, &ss, err) < 0)
@@ -239,6 +248,11 @@ void registry_stop(struct registry *reg)
     }
     MHD_stop_daemon(reg->daemon);
     reg->daemon = NULL;
+  }
+  if (reg->auth) {
+    lifecycle_stop(reg);
+    registry_auth_close(reg->auth);
+    reg->auth = NULL;
   }
   if (reg->meta)
     meta_store_close(reg->meta);
