@@ -397,13 +397,13 @@ static int check_basic(struct registry *reg, const char *b64, struct caller *c)
   struct ecr_authcache_entry e;
   int ret = -1;
   _cleanup_free_ char *login_user = NULL;
+  struct wh_error *err = NULL;
   if (key.data && ecr_authcache_get(a->cache, key.data, key.len, now, &e)) {
     snprintf(c->user, sizeof(c->user), "%s", e.principal);
     get_perms(&e, &c->who);
     ret = 0;
     goto out;
   }
-  struct wh_error *err = NULL;
   const char *name = user;
   if (strcmp(user, "AWS") == 0) {
     login_user = ecr_jwt_login_verify(a->jwt_key, sizeof(a->jwt_key), a->issuer, pass, now, &err);
