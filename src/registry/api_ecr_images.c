@@ -342,9 +342,12 @@ int ecr_batch_delete_image(struct ecr_call *c)
     const char *dg = json_string_value(json_object_get(id, "imageDigest"));
     struct wh_error *err = NULL;
     int rc;
+    size_t live = 0;
+    for (size_t j = 0; j < im.v[k].n_tags; j++)
+      live += im.v[k].tags[j][0] != '\0';
     /* By tag alone: untag; the last tag's removal deletes the image, as
      * in ECR. By digest: the image and all its tags. */
-    if (tag && !dg && im.v[k].n_tags > 1)
+    if (tag && !dg && live > 1)
       rc = meta_tag_delete(c->reg->meta, name, tag, &err);
     else
       rc = meta_manifest_delete(c->reg->meta, name, im.v[k].digest, &err);
@@ -356,7 +359,7 @@ int ecr_batch_delete_image(struct ecr_call *c)
       continue;
     }
     json_array_append_new(done, image_id(im.v[k].digest, tag));
-    if (tag && !dg && im.v[k].n_tags > 1) {
+    if (tag && !dg && live > 1) {
       /* forget the tag, so a second id naming it fails */
       for (size_t j = 0; j < im.v[k].n_tags; j++)
         if (strcmp(im.v[k].tags[j], tag) == 0)
