@@ -5,8 +5,12 @@
 # noise hits all three alike; medians and ratios to auth off at the end.
 # Not a test: compare ratios, never absolute rates across runs.
 #
-#   bench/registry-auth.sh              3 rounds of 10 s each
-#   DUR=5 ROUNDS=2 bench/registry-auth.sh
+#   bench/registry-auth.sh              6 rounds of 5 s each
+#   DUR=10 ROUNDS=3 bench/registry-auth.sh
+# Both servers run for the whole benchmark; each round measures the three
+# modes in a rotated order, and the server's CPU time per request (from
+# /proc) is reported next to the rate: on a shared machine the rate
+# swings with other load, the CPU cost per request much less.
 #   BUILD=build-x bench/registry-auth.sh
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,8 +20,8 @@ import urllib.request
 
 root = sys.argv[1]
 build = os.path.join(root, os.environ.get("BUILD", "build"))
-DUR = int(os.environ.get("DUR", "10"))
-ROUNDS = int(os.environ.get("ROUNDS", "3"))
+DUR = int(os.environ.get("DUR", "5"))
+ROUNDS = int(os.environ.get("ROUNDS", "6"))
 ACCEPT = "Accept: application/vnd.oci.image.manifest.v1+json"
 reg_bin = os.path.join(build, "wharf-registry")
 tmp = tempfile.mkdtemp(prefix="wh-bench-auth-")
@@ -28,10 +32,8 @@ def req(method, url, body=None, headers=None):
     with urllib.request.urlopen(r) as resp:
         return resp.status, resp.read(), dict(resp.headers)
 
-def start(auth):
-    pf = os.path.join(tmp, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
+def start(auth, data):
+    pf = os.path.join(tmp, f"port-{auth}")
     args = [reg_bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--port-file", pf,
             "--log-level", "warn"] + (["--auth", "--lifecycle-interval", "0"] if auth else [])
     p = subprocess.Popen(args)
@@ -41,55 +43,73 @@ def start(auth):
         time.sleep(0.01)
     raise SystemExit("registry did not start")
 
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait(30)
+def cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])  # utime + stime
 
-def wrk(url, header=None):
+def wrk(p, url, header=None):
+    """(requests/s, server CPU microseconds per request)"""
     cmd = ["wrk", "-t2", "-c64", f"-d{DUR}s", "-H", ACCEPT]
     if header:
         cmd += ["-H", header]
+    t0 = cpu_ticks(p.pid)
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    ticks = cpu_ticks(p.pid) - t0
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return rps, ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(n, 1)
 
-# one user with a password, one image
+# one user with a password; the same image in two data directories (one
+# server each, both running for the whole benchmark)
+os.makedirs(data + "-auth")
 subprocess.run([reg_bin, "user", "add", "bench", "--admin", "--password-stdin", "--no-key",
-                "--data", data], input="bench-pw\n", text=True, check=True,
+                "--data", data + "-auth"], input="bench-pw\n", text=True, check=True,
                stdout=subprocess.DEVNULL)
-p, url = start(False)
+off_p, off_url = start(False, data)
+auth_p, auth_url = start(True, data + "-auth")
+basic = "Authorization: Basic " + base64.b64encode(b"bench:bench-pw").decode()
 cfg = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
 layer = os.urandom(1000)
-def push_blob(b):
-    d = "sha256:" + hashlib.sha256(b).hexdigest()
-    req("POST", f"{url}/v2/bench/app/blobs/uploads/?digest={d}", b)
-    return {"mediaType": "application/octet-stream", "digest": d, "size": len(b)}
-m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": dict(push_blob(cfg), mediaType="application/vnd.oci.image.config.v1+json"),
-                "layers": [push_blob(layer)]}).encode()
-req("PUT", f"{url}/v2/bench/app/manifests/v1", m,
-    {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
-stop(p)
+for url, hdr in ((off_url, {}), (auth_url, {"Authorization": basic.split(": ")[1]})):
+    def push_blob(b):
+        d = "sha256:" + hashlib.sha256(b).hexdigest()
+        req("POST", f"{url}/v2/bench/app/blobs/uploads/?digest={d}", b, hdr)
+        return {"mediaType": "application/octet-stream", "digest": d, "size": len(b)}
+    m = json.dumps({"schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": dict(push_blob(cfg),
+                                   mediaType="application/vnd.oci.image.config.v1+json"),
+                    "layers": [push_blob(layer)]}).encode()
+    req("PUT", f"{url}/v2/bench/app/manifests/v1", m,
+        dict(hdr, **{"Content-Type": "application/vnd.oci.image.manifest.v1+json"}))
 path = "/v2/bench/app/manifests/v1"
-basic = "Authorization: Basic " + base64.b64encode(b"bench:bench-pw").decode()
-res = {"off": [], "basic": [], "bearer": []}
+_, body, _ = req("GET", f"{auth_url}/token?service=wharf-registry&scope=repository:bench/app:pull",
+                 headers={"Authorization": basic.split(": ")[1]})
+bearer = "Authorization: Bearer " + json.loads(body)["token"]
+runs = {"off": (off_p, off_url, None), "basic": (auth_p, auth_url, basic),
+        "bearer": (auth_p, auth_url, bearer)}
+for k, (p, url, h) in runs.items():  # warm-up
+    subprocess.run(["wrk", "-t2", "-c16", "-d2s", "-H", ACCEPT] + (["-H", h] if h else []) +
+                   [url + path], capture_output=True, check=True)
+res = {k: [] for k in runs}
+order = list(runs)
 for rnd in range(ROUNDS):
-    p, url = start(False)
-    wrk(url + path) if rnd == 0 else None  # warm-up
-    res["off"].append(wrk(url + path))
-    stop(p)
-    p, url = start(True)
-    _, body, _ = req("GET", f"{url}/token?service=wharf-registry&scope=repository:bench/app:pull",
-                     headers={basic.split(": ")[0]: basic.split(": ")[1]})
-    tok = json.loads(body)["token"]
-    res["basic"].append(wrk(url + path, basic))
-    res["bearer"].append(wrk(url + path, "Authorization: Bearer " + tok))
-    stop(p)
-    print(f"round {rnd + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in res.items()),
-          flush=True)
-off = statistics.median(res["off"])
-print(f"\nmanifest GET by tag, wrk -t2 -c64 -d{DUR}s, median of {ROUNDS} rounds:")
+    for k in order[rnd % 3:] + order[:rnd % 3]:  # rotate, so no mode always goes first
+        p, url, h = runs[k]
+        res[k].append(wrk(p, url + path, h))
+    print(f"round {rnd + 1}: " + ", ".join(f"{k} {v[-1][0]:.0f}/s {v[-1][1]:.1f} us"
+                                           for k, v in res.items()), flush=True)
+for p in (off_p, auth_p):
+    p.send_signal(signal.SIGTERM)
+    p.wait(30)
+off_rps = statistics.median(r for r, _ in res["off"])
+off_cpu = statistics.median(c for _, c in res["off"])
+print(f"\nmanifest GET by tag, wrk -t2 -c64 -d{DUR}s, median of {ROUNDS} rounds "
+      f"(server CPU per request from /proc/PID/stat):")
 for k, v in res.items():
-    med = statistics.median(v)
-    print(f"  auth {k:7s} {med:9.0f} req/s  ratio to off {med / off:.3f}")
+    rps = statistics.median(r for r, _ in v)
+    cpu = statistics.median(c for _, c in v)
+    print(f"  auth {k:7s} {rps:9.0f} req/s ({rps / off_rps:.3f} of off)   "
+          f"{cpu:6.1f} us CPU/request ({cpu / off_cpu:.3f} of off)")
 subprocess.run(["rm", "-rf", tmp])
 PY

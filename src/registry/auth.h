@@ -10,7 +10,8 @@
  *
  * Users and keys are changed by `wharf-registry user …` in another
  * process; it rewrites the file auth.gen in the data directory, and every
- * request compares that file's identity with the one it last saw, so
+ * request asks an inotify watch (or, without one, stat) whether it was
+ * replaced since the last request, so
  * cached credentials and policies of a removed user or a disabled key
  * stop working on the next request. */
 #pragma once
@@ -47,6 +48,7 @@ struct registry_auth {
   struct ecr_authcache *cache;
   struct repo_cache *repos;
   int data_fd;
+  int notify_fd;             /* inotify on the data directory, or -1 */
   _Atomic uint64_t gen;
   bool create_on_push;
   /* lifecycle schedule */
@@ -75,6 +77,11 @@ int auth_gen_bump(int data_fd, struct wh_error **err);
 /* Called by the HTTP layer for every OCI API request once its route is
  * known: 0 to go on, -1 after replying 401/403/404. */
 int auth_request(struct request *r);
+
+/* Per-connection state (http.c allocates it when a connection opens
+ * and frees it when it closes, only with --auth). */
+void *auth_conn_new(void);
+void auth_conn_free(void *p);
 
 /* Routes outside /v2/ that exist with --auth: GET /token, POST / (ECR). */
 const struct route_handler *auth_extra_route(const char *path, const char *method);

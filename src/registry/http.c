@@ -293,6 +293,16 @@ void http_request_completed(void *cls, struct MHD_Connection *conn,
   *con_cls = NULL;
 }
 
+void http_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code)
+{
+  struct registry *reg = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    *socket_context = reg->auth ? auth_conn_new() : NULL;
+  else if (*socket_context)
+    auth_conn_free(*socket_context);
+}
+
 /* First call for a request: route it and run begin(). */
 static void request_begin(struct request *r, const char *url, const char *method)
 {

@@ -201,6 +201,7 @@ int registry_start(struct registry *reg, struct wh_error **err)
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_URI_LOG_CALLBACK, http_request_new, reg,
       MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, reg,
+      MHD_OPTION_NOTIFY_CONNECTION, http_connection_notify, reg,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 300,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned) 4096,
       /* Without this, libmicrohttpd on Linux never uses sendfile (it
