@@ -13,7 +13,7 @@ PACKAGES=(
   # tests
   python3-pytest python3-requests python3-botocore awscli
   skopeo podman umoci crun runc containerd busybox-static
-  iproute2 nftables curl jq util-linux procps psmisc
+  iproute2 nftables curl jq util-linux procps psmisc openssl
   # benchmarks
   hyperfine wrk apache2-utils nginx-light docker-registry time
 )

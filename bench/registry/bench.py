@@ -177,6 +177,8 @@ def main():
 
 
 def run(servers):
+    # Other work on the machine moves every figure: say how busy it was.
+    log("load average at start: " + open("/proc/loadavg").read().split()[0])
     ports = {n: free_port() for n in ("distribution", "nginx", "wharf")}
     dist_cfg = os.path.join(WORK, "distribution.yml")
     with open(dist_cfg, "w") as f:
@@ -300,6 +302,8 @@ http {{
 
     skopeo_runs(dist, wharf, record)
     report(results)
+    print("load average at start and end: see stderr; at end "
+          + open("/proc/loadavg").read().split()[0])
 
 
 def skopeo_runs(dist, wharf, record):

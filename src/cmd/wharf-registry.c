@@ -395,8 +395,10 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  if (registry_start(&reg, err) < 0)
+  if (registry_start(&reg, err) < 0) {
+    registry_stop(&reg); /* closes what the failed start had opened */
     goto out;
+  }
   unsigned port = registry_port(&reg);
   if (port_file && write_port_file(port_file, port, err) < 0) {
     registry_stop(&reg);

@@ -3,6 +3,5 @@
 
 int api_base_get(struct request *r)
 {
-  reply_header(r, "Docker-Distribution-API-Version", "registry/2.0");
   return reply_json(r, 200, "{}");
 }

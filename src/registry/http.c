@@ -114,6 +114,9 @@ static int queue(struct request *r, unsigned status, struct MHD_Response *resp,
 {
   if (!resp)
     return -1;
+  /* On every reply, as Distribution does: clients probe for it on errors
+   * and auth challenges, not only on /v2/. */
+  MHD_add_response_header(resp, "Docker-Distribution-API-Version", "registry/2.0");
   for (size_t i = 0; i < r->n_headers; i++)
     MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
   if (r->response)
@@ -310,6 +313,12 @@ static void request_begin(struct request *r, const char *url, const char *method
   r->path = strdup(url);
   if (!r->path) {
     reply_error(r, REG_UNAVAILABLE, "out of memory");
+    return;
+  }
+  /* libmicrohttpd decodes %00 into the path, which would end it early
+   * and route a request the client did not send. */
+  if (r->uri && strstr(r->uri, "%00")) {
+    reply_error(r, REG_NAME_INVALID, "the request path contains an encoded NUL byte (%00)");
     return;
   }
   enum route_kind kind = route_parse(r->path, &r->match);

@@ -26,6 +26,7 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "registry/blob_pipe.h"
 
 /* The running hash of one upload, kept between requests. */
 struct fs_upload {
@@ -61,9 +62,9 @@ struct fs_store {
 };
 
 /* Request bodies arrive in pieces of a few KiB; the writer gathers them
- * into WRITE_BUF before a write(2), and asks the kernel to start writing
- * back every WRITEBACK_STEP bytes, so the fsync at commit has little left
- * to wait for. */
+ * into WRITE_BUF before hashing and writing them. From the first full
+ * buffer on (a large upload), hashing and writing move to a thread of
+ * their own (blob_pipe.c), one buffer behind the receiving thread. */
 #define WRITE_BUF (1 << 20)
 #define WRITEBACK_STEP (8 << 20)
 
@@ -73,9 +74,10 @@ struct fs_writer {
   struct fs_upload *u;
   int fd;
   uint64_t size;        /* bytes accepted, buffered ones included */
-  bool hash_ok;         /* u->h covers exactly size bytes */
-  char *buf;
-  size_t buf_len;
+  bool hash_ok;         /* u->h covers size bytes once all is written */
+  char *buf;            /* own buffer, before a pipe starts */
+  size_t buf_len;       /* bytes in the buffer being filled */
+  struct blob_pipe *pipe;
   uint64_t on_disk;     /* bytes written to fd */
   uint64_t writeback;   /* bytes handed to sync_file_range */
 };
@@ -327,18 +329,42 @@ static int fs_upload_open(struct blob_store *bs, const char *id,
   return 0;
 }
 
+/* After a failed write the file holds some prefix of the data: the
+ * running hash no longer describes it (commit re-reads the file). */
+static void write_failed(struct fs_writer *w)
+{
+  w->hash_ok = false;
+  w->buf_len = 0;
+  struct stat st;
+  if (fstat(w->fd, &st) == 0)
+    w->size = w->on_disk = (uint64_t) st.st_size;
+}
+
+/* Hash and write what is buffered, on this thread or through the pipe,
+ * and wait until it is in the file. */
 static int flush(struct fs_writer *w, struct wh_error **err)
 {
+  if (w->pipe) {
+    uint64_t written;
+    int r = 0;
+    if (w->buf_len > 0)
+      r = blob_pipe_submit(w->pipe, w->buf_len, err);
+    w->buf_len = 0;
+    int f = blob_pipe_finish(w->pipe, &written, r < 0 ? NULL : err);
+    w->pipe = NULL;
+    w->on_disk += written;
+    if (r < 0 || f < 0) {
+      write_failed(w);
+      return wh_error_wrap(err, "upload");
+    }
+    return 0;
+  }
   if (w->buf_len == 0)
     return 0;
+  if (w->hash_ok)
+    wh_hasher_update(w->u->h, w->buf, w->buf_len);
   if (wh_write_all(w->fd, w->buf, w->buf_len, err) < 0) {
-    /* Part of the data may be in the file now: the hash no longer
-     * matches what is there. */
-    w->hash_ok = false;
-    w->buf_len = 0;
-    struct stat st;
-    if (fstat(w->fd, &st) == 0)
-      w->size = w->on_disk = (uint64_t) st.st_size;
+    write_failed(w);
     return wh_error_wrap(err, "write upload");
   }
   w->on_disk += w->buf_len;
@@ -352,25 +378,50 @@ static int flush(struct fs_writer *w, struct wh_error **err)
   return 0;
 }
 
+/* The buffer being filled is full: hand it on. */
+static int buffer_full(struct fs_writer *w, struct wh_error **err)
+{
+  if (w->pipe) {
+    w->buf_len = 0;
+    if (blob_pipe_submit(w->pipe, WRITE_BUF, err) < 0) {
+      uint64_t written;
+      blob_pipe_finish(w->pipe, &written, NULL);
+      w->pipe = NULL;
+      w->on_disk += written;
+      write_failed(w);
+      return -1;
+    }
+    return 0;
+  }
+  /* A large upload: from here on the pipe hashes and writes. If its
+   * thread cannot start, this thread does the work. */
+  w->pipe = blob_pipe_start(w->fd, w->hash_ok ? w->u->h : NULL, w->buf, w->buf_len,
+                            WRITE_BUF, NULL);
+  if (!w->pipe)
+    return flush(w, err);
+  w->buf = NULL;
+  w->buf_len = 0;
+  return 0;
+}
+
 static int fs_write(struct blob_writer *bw, const void *data, size_t len,
                     struct wh_error **err)
 {
   struct fs_writer *w = (struct fs_writer *) bw;
-  if (w->hash_ok)
-    wh_hasher_update(w->u->h, data, len);
-  w->size += len;
-  if (!w->buf && !(w->buf = malloc(WRITE_BUF)))
+  if (!w->pipe && !w->buf && !(w->buf = malloc(WRITE_BUF)))
     return wh_error_errno(err, "write upload");
+  w->size += len;
   const char *p = data;
   while (len > 0) {
+    char *b = w->pipe ? blob_pipe_buffer(w->pipe) : w->buf;
     size_t n = WRITE_BUF - w->buf_len;
     if (n > len)
       n = len;
-    memcpy(w->buf + w->buf_len, p, n);
+    memcpy(b + w->buf_len, p, n);
     w->buf_len += n;
     p += n;
     len -= n;
-    if (w->buf_len == WRITE_BUF && flush(w, err) < 0)
+    if (w->buf_len == WRITE_BUF && buffer_full(w, err) < 0)
       return -1;
   }
   return 0;
@@ -383,6 +434,10 @@ static uint64_t fs_writer_size(const struct blob_writer *bw)
 
 static void writer_free(struct fs_writer *w)
 {
+  if (w->pipe) {
+    uint64_t written;
+    blob_pipe_finish(w->pipe, &written, NULL);
+  }
   if (w->fd >= 0)
     close(w->fd);
   free(w->buf);
@@ -579,8 +634,7 @@ static int fs_upload_list(struct blob_store *bs, char ***ids_out,
   return 0;
 }
 
-/* Remove a stray entry of uploads/ that is no upload (not a regular file
- * with an id name): the restart clean-up calls upload_delete only on ids. */
+/* Only after every writer is released (the server has stopped). */
 static void fs_close(struct blob_store *bs)
 {
   struct fs_store *s = (struct fs_store *) bs;

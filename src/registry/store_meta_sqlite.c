@@ -7,6 +7,7 @@
  * indexed SELECT on a warm statement. Writers take BEGIN IMMEDIATE so two
  * pushes serialize instead of failing on a lock upgrade. */
 #include "registry/store_meta.h"
+#include "registry/store_meta_sqlite_db.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,17 +20,7 @@
 #include "base/error.h"
 #include "base/timeutil.h"
 
-enum stmt_id {
-  S_BEGIN, S_COMMIT, S_ROLLBACK,
-  S_REPO_ID, S_REPO_INSERT,
-  S_BLOB_LINK, S_BLOB_GET, S_BLOB_UNLINK, S_BLOB_CHECK,
-  S_MF_CHECK, S_MF_INSERT, S_TAG_UPSERT, S_MF_BY_TAG, S_MF_BY_DIGEST,
-  S_MF_PULLED, S_MF_DELETE, S_TAGS_DELETE_FOR, S_TAG_DELETE, S_TAGS_LIST, S_CATALOG,
-  S_REFERRERS,
-  S_UP_CREATE, S_UP_GET, S_UP_TOUCH, S_UP_DELETE, S_UP_LIST,
-  S_COUNT
-};
-
+/* The SQL of each cached statement (enum stmt_id in store_meta_sqlite_db.h). */
 static const char *const stmt_sql[S_COUNT] = {
   [S_BEGIN] = "BEGIN IMMEDIATE",
   [S_COMMIT] = "COMMIT",
@@ -99,21 +90,7 @@ static const char schema[] =
   "  id TEXT PRIMARY KEY, repo TEXT NOT NULL, created_at INTEGER NOT NULL,"
   "  updated_at INTEGER NOT NULL) WITHOUT ROWID;";
 
-struct conn {
-  struct conn *next;
-  sqlite3 *db;
-  sqlite3_stmt *st[S_COUNT];
-};
-
-struct sq_store {
-  struct meta_store base;
-  char *path;
-  bool sync_full;
-  pthread_mutex_t lock;
-  struct conn *idle;
-};
-
-static int db_error(sqlite3 *db, struct wh_error **err, const char *what)
+int sqlm_db_error(sqlite3 *db, struct wh_error **err, const char *what)
 {
   return wh_error_set(err, WH_ERR_IO, "metadata %s: %s", what, sqlite3_errmsg(db));
 }
@@ -163,7 +140,7 @@ static struct conn *conn_open(struct sq_store *s, struct wh_error **err)
   return c;
 }
 
-static struct conn *conn_get(struct sq_store *s, struct wh_error **err)
+struct conn *sqlm_conn_get(struct sq_store *s, struct wh_error **err)
 {
   pthread_mutex_lock(&s->lock);
   struct conn *c = s->idle;
@@ -177,7 +154,7 @@ static struct conn *conn_get(struct sq_store *s, struct wh_error **err)
   return conn_open(s, err);
 }
 
-static void conn_put(struct sq_store *s, struct conn *c)
+void sqlm_conn_put(struct sq_store *s, struct conn *c)
 {
   pthread_mutex_lock(&s->lock);
   c->next = s->idle;
@@ -186,13 +163,13 @@ static void conn_put(struct sq_store *s, struct conn *c)
 }
 
 /* A cached statement, reset and unbound, ready for binding. */
-static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct wh_error **err)
+sqlite3_stmt *sqlm_stmt(struct conn *c, enum stmt_id id, struct wh_error **err)
 {
   sqlite3_stmt *st = c->st[id];
   if (!st) {
     if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                            &c->st[id], NULL) != SQLITE_OK) {
-      db_error(c->db, err, "prepare");
+      sqlm_db_error(c->db, err, "prepare");
       return NULL;
     }
     return c->st[id];
@@ -202,7 +179,7 @@ static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct wh_error **err
   return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void sqlm_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
   if (s)
     sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -211,47 +188,47 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* Run a statement that returns no rows. */
-static int step_done(struct conn *c, sqlite3_stmt *st, struct wh_error **err)
+int sqlm_step_done(struct conn *c, sqlite3_stmt *st, struct wh_error **err)
 {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE)
-    return db_error(c->db, err, "write");
+    return sqlm_db_error(c->db, err, "write");
   return 0;
 }
 
 static int tx_begin(struct conn *c, struct wh_error **err)
 {
-  sqlite3_stmt *st = stmt(c, S_BEGIN, err);
-  return st ? step_done(c, st, err) : -1;
+  sqlite3_stmt *st = sqlm_stmt(c, S_BEGIN, err);
+  return st ? sqlm_step_done(c, st, err) : -1;
 }
 
 static int tx_commit(struct conn *c, struct wh_error **err)
 {
-  sqlite3_stmt *st = stmt(c, S_COMMIT, err);
-  return st ? step_done(c, st, err) : -1;
+  sqlite3_stmt *st = sqlm_stmt(c, S_COMMIT, err);
+  return st ? sqlm_step_done(c, st, err) : -1;
 }
 
 static void tx_rollback(struct conn *c)
 {
-  sqlite3_stmt *st = stmt(c, S_ROLLBACK, NULL);
+  sqlite3_stmt *st = sqlm_stmt(c, S_ROLLBACK, NULL);
   if (st)
-    step_done(c, st, NULL);
+    sqlm_step_done(c, st, NULL);
 }
 
 /* The id of repo, or 0 if unknown (-1 on error). */
 static int64_t repo_id(struct conn *c, const char *repo, struct wh_error **err)
 {
-  sqlite3_stmt *st = stmt(c, S_REPO_ID, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_REPO_ID, err);
   if (!st)
     return -1;
-  bind_text(st, 1, repo);
+  sqlm_bind_text(st, 1, repo);
   int rc = sqlite3_step(st);
   int64_t id = 0;
   if (rc == SQLITE_ROW)
     id = sqlite3_column_int64(st, 0);
   else if (rc != SQLITE_DONE)
-    id = db_error(c->db, err, "read repository");
+    id = sqlm_db_error(c->db, err, "read repository");
   sqlite3_reset(st);
   return id;
 }
@@ -259,23 +236,18 @@ static int64_t repo_id(struct conn *c, const char *repo, struct wh_error **err)
 /* Inside a transaction: the repository's id, created if new. */
 static int64_t repo_ensure(struct conn *c, const char *repo, struct wh_error **err)
 {
-  sqlite3_stmt *st = stmt(c, S_REPO_INSERT, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_REPO_INSERT, err);
   if (!st)
     return -1;
-  bind_text(st, 1, repo);
+  sqlm_bind_text(st, 1, repo);
   sqlite3_bind_int64(st, 2, wh_now_real_ns());
-  if (step_done(c, st, err) < 0)
+  if (sqlm_step_done(c, st, err) < 0)
     return -1;
   int64_t id = repo_id(c, repo, err);
   if (id == 0)
     return wh_error_set(err, WH_ERR_INTERNAL, "repository %s vanished", repo);
   return id;
 }
-
-#define WITH_CONN(s, c, err)                                  \
-  struct conn *c = conn_get((struct sq_store *) (s), err);    \
-  if (!c)                                                     \
-    return -1
 
 static int sq_blob_link(struct meta_store *m, const char *repo, const char *digest,
                         uint64_t size, struct wh_error **err)
@@ -285,21 +257,21 @@ static int sq_blob_link(struct meta_store *m, const char *repo, const char *dige
   if (tx_begin(c, err) < 0)
     goto out;
   int64_t rid = repo_ensure(c, repo, err);
-  sqlite3_stmt *st = rid > 0 ? stmt(c, S_BLOB_LINK, err) : NULL;
+  sqlite3_stmt *st = rid > 0 ? sqlm_stmt(c, S_BLOB_LINK, err) : NULL;
   if (!st)
     goto fail;
   sqlite3_bind_int64(st, 1, rid);
-  bind_text(st, 2, digest);
+  sqlm_bind_text(st, 2, digest);
   sqlite3_bind_int64(st, 3, (sqlite3_int64) size);
   sqlite3_bind_int64(st, 4, wh_now_real_ns());
-  if (step_done(c, st, err) < 0 || tx_commit(c, err) < 0)
+  if (sqlm_step_done(c, st, err) < 0 || tx_commit(c, err) < 0)
     goto fail;
   ret = 0;
   goto out;
 fail:
   tx_rollback(c);
 out:
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -308,10 +280,10 @@ static int sq_blob_get(struct meta_store *m, const char *repo, const char *diges
 {
   WITH_CONN(m, c, err);
   int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_BLOB_GET, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_BLOB_GET, err);
   if (st) {
-    bind_text(st, 1, repo);
-    bind_text(st, 2, digest);
+    sqlm_bind_text(st, 1, repo);
+    sqlm_bind_text(st, 2, digest);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
       *size = (uint64_t) sqlite3_column_int64(st, 0);
@@ -319,11 +291,11 @@ static int sq_blob_get(struct meta_store *m, const char *repo, const char *diges
     } else if (rc == SQLITE_DONE) {
       wh_error_set(err, WH_ERR_NOT_FOUND, "blob %s is not in repository %s", digest, repo);
     } else {
-      db_error(c->db, err, "read blob");
+      sqlm_db_error(c->db, err, "read blob");
     }
     sqlite3_reset(st);
   }
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -333,18 +305,18 @@ static int delete_row(struct meta_store *m, enum stmt_id id, const char *repo, c
 {
   WITH_CONN(m, c, err);
   int ret = -1;
-  sqlite3_stmt *st = stmt(c, id, err);
+  sqlite3_stmt *st = sqlm_stmt(c, id, err);
   if (st) {
-    bind_text(st, 1, repo);
-    bind_text(st, 2, key);
-    if (step_done(c, st, err) == 0) {
+    sqlm_bind_text(st, 1, repo);
+    sqlm_bind_text(st, 2, key);
+    if (sqlm_step_done(c, st, err) == 0) {
       if (sqlite3_changes(c->db) == 0)
         wh_error_set(err, WH_ERR_NOT_FOUND, "%s %s is not in repository %s", what, key, repo);
       else
         ret = 0;
     }
   }
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -358,18 +330,18 @@ static int sq_blob_unlink(struct meta_store *m, const char *repo, const char *di
 static int exists(struct conn *c, enum stmt_id id, int64_t rid, const char *digest,
                   struct wh_error **err)
 {
-  sqlite3_stmt *st = stmt(c, id, err);
+  sqlite3_stmt *st = sqlm_stmt(c, id, err);
   if (!st)
     return -1;
   sqlite3_bind_int64(st, 1, rid);
-  bind_text(st, 2, digest);
+  sqlm_bind_text(st, 2, digest);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc == SQLITE_ROW)
     return 1;
   if (rc == SQLITE_DONE)
     return 0;
-  return db_error(c->db, err, "read");
+  return sqlm_db_error(c->db, err, "read");
 }
 
 static int sq_manifest_put(struct meta_store *m, const struct meta_manifest_put *p,
@@ -406,31 +378,31 @@ static int sq_manifest_put(struct meta_store *m, const struct meta_manifest_put 
       goto fail;
     }
   }
-  sqlite3_stmt *st = stmt(c, S_MF_INSERT, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_MF_INSERT, err);
   if (!st)
     goto fail;
   sqlite3_bind_int64(st, 1, rid);
-  bind_text(st, 2, p->digest);
-  bind_text(st, 3, p->media_type);
+  sqlm_bind_text(st, 2, p->digest);
+  sqlm_bind_text(st, 3, p->media_type);
   sqlite3_bind_int64(st, 4, (sqlite3_int64) p->size);
   sqlite3_bind_blob64(st, 5, p->raw, p->size, SQLITE_STATIC);
-  bind_text(st, 6, p->subject);
-  bind_text(st, 7, p->artifact_type);
-  bind_text(st, 8, p->annotations);
+  sqlm_bind_text(st, 6, p->subject);
+  sqlm_bind_text(st, 7, p->artifact_type);
+  sqlm_bind_text(st, 8, p->annotations);
   sqlite3_bind_int64(st, 9, now);
-  if (step_done(c, st, err) < 0)
+  if (sqlm_step_done(c, st, err) < 0)
     goto fail;
   if (p->tag) {
     /* Same transaction as the manifest row: a tag never names a missing
      * manifest. */
-    st = stmt(c, S_TAG_UPSERT, err);
+    st = sqlm_stmt(c, S_TAG_UPSERT, err);
     if (!st)
       goto fail;
     sqlite3_bind_int64(st, 1, rid);
-    bind_text(st, 2, p->tag);
-    bind_text(st, 3, p->digest);
+    sqlm_bind_text(st, 2, p->tag);
+    sqlm_bind_text(st, 3, p->digest);
     sqlite3_bind_int64(st, 4, now);
-    if (step_done(c, st, err) < 0)
+    if (sqlm_step_done(c, st, err) < 0)
       goto fail;
   }
   if (tx_commit(c, err) < 0)
@@ -440,11 +412,11 @@ static int sq_manifest_put(struct meta_store *m, const struct meta_manifest_put 
 fail:
   tx_rollback(c);
 out:
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
-static char *col_strdup(sqlite3_stmt *st, int i)
+char *sqlm_col_strdup(sqlite3_stmt *st, int i)
 {
   const unsigned char *s = sqlite3_column_text(st, i);
   return s ? strdup((const char *) s) : NULL;
@@ -456,14 +428,14 @@ static char *col_strdup(sqlite3_stmt *st, int i)
 
 static void record_pull(struct conn *c, int64_t rid, const char *digest, int64_t now)
 {
-  sqlite3_stmt *st = stmt(c, S_MF_PULLED, NULL);
+  sqlite3_stmt *st = sqlm_stmt(c, S_MF_PULLED, NULL);
   if (!st)
     return;
   sqlite3_bind_int64(st, 1, rid);
-  bind_text(st, 2, digest);
+  sqlm_bind_text(st, 2, digest);
   sqlite3_bind_int64(st, 3, now);
   /* Best effort: a busy database skips this minute's record. */
-  step_done(c, st, NULL);
+  sqlm_step_done(c, st, NULL);
 }
 
 static int sq_manifest_get(struct meta_store *m, const char *repo, const char *ref,
@@ -474,16 +446,16 @@ static int sq_manifest_get(struct meta_store *m, const char *repo, const char *r
   WITH_CONN(m, c, err);
   int ret = -1;
   int64_t rid = 0, pulled = 0;
-  sqlite3_stmt *st = stmt(c, is_digest ? S_MF_BY_DIGEST : S_MF_BY_TAG, err);
+  sqlite3_stmt *st = sqlm_stmt(c, is_digest ? S_MF_BY_DIGEST : S_MF_BY_TAG, err);
   if (st) {
-    bind_text(st, 1, repo);
-    bind_text(st, 2, ref);
+    sqlm_bind_text(st, 1, repo);
+    sqlm_bind_text(st, 2, ref);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-      out->digest = col_strdup(st, 0);
-      out->media_type = col_strdup(st, 1);
+      out->digest = sqlm_col_strdup(st, 0);
+      out->media_type = sqlm_col_strdup(st, 1);
       out->size = (uint64_t) sqlite3_column_int64(st, 2);
-      out->subject = col_strdup(st, 3);
+      out->subject = sqlm_col_strdup(st, 3);
       rid = sqlite3_column_int64(st, 5);
       pulled = sqlite3_column_int64(st, 6); /* 0 when NULL */
       bool ok = out->digest && out->media_type;
@@ -509,7 +481,7 @@ static int sq_manifest_get(struct meta_store *m, const char *repo, const char *r
     } else if (rc == SQLITE_DONE) {
       wh_error_set(err, WH_ERR_NOT_FOUND, "manifest %s is not in repository %s", ref, repo);
     } else {
-      db_error(c->db, err, "read manifest");
+      sqlm_db_error(c->db, err, "read manifest");
     }
     sqlite3_reset(st);
   }
@@ -518,7 +490,7 @@ static int sq_manifest_get(struct meta_store *m, const char *repo, const char *r
     if (now - pulled >= PULL_TIME_RESOLUTION_NS)
       record_pull(c, rid, out->digest, now);
   }
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -532,30 +504,30 @@ static int sq_manifest_delete(struct meta_store *m, const char *repo, const char
   int64_t rid = repo_id(c, repo, err);
   if (rid < 0)
     goto fail;
-  sqlite3_stmt *st = stmt(c, S_MF_DELETE, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_MF_DELETE, err);
   if (!st)
     goto fail;
   sqlite3_bind_int64(st, 1, rid);
-  bind_text(st, 2, digest);
-  if (step_done(c, st, err) < 0)
+  sqlm_bind_text(st, 2, digest);
+  if (sqlm_step_done(c, st, err) < 0)
     goto fail;
   if (sqlite3_changes(c->db) == 0) {
     wh_error_set(err, WH_ERR_NOT_FOUND, "manifest %s is not in repository %s", digest, repo);
     goto fail;
   }
-  st = stmt(c, S_TAGS_DELETE_FOR, err);
+  st = sqlm_stmt(c, S_TAGS_DELETE_FOR, err);
   if (!st)
     goto fail;
   sqlite3_bind_int64(st, 1, rid);
-  bind_text(st, 2, digest);
-  if (step_done(c, st, err) < 0 || tx_commit(c, err) < 0)
+  sqlm_bind_text(st, 2, digest);
+  if (sqlm_step_done(c, st, err) < 0 || tx_commit(c, err) < 0)
     goto fail;
   ret = 0;
   goto out;
 fail:
   tx_rollback(c);
 out:
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -567,7 +539,7 @@ static int sq_tag_delete(struct meta_store *m, const char *repo, const char *tag
 
 /* Collect column 0 of up to limit rows, and whether one more exists
  * (the statement asks for limit + 1). */
-static int collect_names(struct conn *c, sqlite3_stmt *st, size_t limit, char ***out,
+int sqlm_collect_names(struct conn *c, sqlite3_stmt *st, size_t limit, char ***out,
                          bool *more, struct wh_error **err)
 {
   _cleanup_strv_ char **v = calloc(limit + 1, sizeof(char *));
@@ -581,7 +553,7 @@ static int collect_names(struct conn *c, sqlite3_stmt *st, size_t limit, char **
       *more = true;
       break;
     }
-    if (!(v[n] = col_strdup(st, 0))) {
+    if (!(v[n] = sqlm_col_strdup(st, 0))) {
       sqlite3_reset(st);
       return wh_error_errno(err, "list");
     }
@@ -589,7 +561,7 @@ static int collect_names(struct conn *c, sqlite3_stmt *st, size_t limit, char **
   }
   sqlite3_reset(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return db_error(c->db, err, "list");
+    return sqlm_db_error(c->db, err, "list");
   *out = steal_pointer(&v);
   return 0;
 }
@@ -602,14 +574,14 @@ static int sq_tags_list(struct meta_store *m, const char *repo, const char *last
   int64_t rid = repo_id(c, repo, err);
   if (rid == 0)
     wh_error_set(err, WH_ERR_NOT_FOUND, "repository %s is not known", repo);
-  sqlite3_stmt *st = rid > 0 ? stmt(c, S_TAGS_LIST, err) : NULL;
+  sqlite3_stmt *st = rid > 0 ? sqlm_stmt(c, S_TAGS_LIST, err) : NULL;
   if (st) {
     sqlite3_bind_int64(st, 1, rid);
-    bind_text(st, 2, last ? last : "");
+    sqlm_bind_text(st, 2, last ? last : "");
     sqlite3_bind_int64(st, 3, (sqlite3_int64) limit + 1);
-    ret = collect_names(c, st, limit, out, more, err);
+    ret = sqlm_collect_names(c, st, limit, out, more, err);
   }
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -618,13 +590,13 @@ static int sq_catalog(struct meta_store *m, const char *last, size_t limit, char
 {
   WITH_CONN(m, c, err);
   int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_CATALOG, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_CATALOG, err);
   if (st) {
-    bind_text(st, 1, last ? last : "");
+    sqlm_bind_text(st, 1, last ? last : "");
     sqlite3_bind_int64(st, 2, (sqlite3_int64) limit + 1);
-    ret = collect_names(c, st, limit, out, more, err);
+    ret = sqlm_collect_names(c, st, limit, out, more, err);
   }
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   return ret;
 }
 
@@ -649,11 +621,11 @@ static int sq_referrers(struct meta_store *m, const char *repo, const char *subj
   int ret = -1;
   struct meta_referrer *v = NULL;
   size_t n = 0, cap = 0;
-  sqlite3_stmt *st = stmt(c, S_REFERRERS, err);
+  sqlite3_stmt *st = sqlm_stmt(c, S_REFERRERS, err);
   if (st) {
-    bind_text(st, 1, repo);
-    bind_text(st, 2, subject);
-    bind_text(st, 3, artifact_type);
+    sqlm_bind_text(st, 1, repo);
+    sqlm_bind_text(st, 2, subject);
+    sqlm_bind_text(st, 3, artifact_type);
     int rc;
     ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -668,21 +640,21 @@ static int sq_referrers(struct meta_store *m, const char *repo, const char *subj
       }
       struct meta_referrer *r = &v[n++];
       memset(r, 0, sizeof(*r));
-      r->digest = col_strdup(st, 0);
-      r->media_type = col_strdup(st, 1);
+      r->digest = sqlm_col_strdup(st, 0);
+      r->media_type = sqlm_col_strdup(st, 1);
       r->size = (uint64_t) sqlite3_column_int64(st, 2);
-      r->artifact_type = col_strdup(st, 3);
-      r->annotations = col_strdup(st, 4);
+      r->artifact_type = sqlm_col_strdup(st, 3);
+      r->annotations = sqlm_col_strdup(st, 4);
       if (!r->digest || !r->media_type) {
         ret = wh_error_errno(err, "referrers");
         break;
       }
     }
     if (ret == 0 && rc != SQLITE_DONE)
-      ret = db_error(c->db, err, "referrers");
+      ret = sqlm_db_error(c->db, err, "referrers");
     sqlite3_reset(st);
   }
-  conn_put((struct sq_store *) m, c);
+  sqlm_conn_put((struct sq_store *) m, c);
   if (ret < 0) {
     meta_referrers_free(v, n);
     return -1;
@@ -690,87 +662,6 @@ static int sq_referrers(struct meta_store *m, const char *repo, const char *subj
   *out = v;
   *n_out = n;
   return 0;
-}
-
-static int sq_upload_create(struct meta_store *m, const char *id, const char *repo,
-                            int64_t now, struct wh_error **err)
-{
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_UP_CREATE, err);
-  if (st) {
-    bind_text(st, 1, id);
-    bind_text(st, 2, repo);
-    sqlite3_bind_int64(st, 3, now);
-    ret = step_done(c, st, err);
-  }
-  conn_put((struct sq_store *) m, c);
-  return ret;
-}
-
-static int sq_upload_get(struct meta_store *m, const char *id, const char *repo,
-                         int64_t *updated, struct wh_error **err)
-{
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_UP_GET, err);
-  if (st) {
-    bind_text(st, 1, id);
-    bind_text(st, 2, repo);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-      *updated = sqlite3_column_int64(st, 0);
-      ret = 0;
-    } else if (rc == SQLITE_DONE) {
-      wh_error_set(err, WH_ERR_NOT_FOUND, "upload %s is not known in repository %s", id, repo);
-    } else {
-      db_error(c->db, err, "read upload");
-    }
-    sqlite3_reset(st);
-  }
-  conn_put((struct sq_store *) m, c);
-  return ret;
-}
-
-static int sq_upload_touch(struct meta_store *m, const char *id, int64_t now,
-                           struct wh_error **err)
-{
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_UP_TOUCH, err);
-  if (st) {
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    ret = step_done(c, st, err);
-  }
-  conn_put((struct sq_store *) m, c);
-  return ret;
-}
-
-static int sq_upload_delete(struct meta_store *m, const char *id, struct wh_error **err)
-{
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_UP_DELETE, err);
-  if (st)
-    ret = (bind_text(st, 1, id), step_done(c, st, err));
-  conn_put((struct sq_store *) m, c);
-  return ret;
-}
-
-static int sq_upload_list(struct meta_store *m, int64_t before, char ***ids,
-                          struct wh_error **err)
-{
-  WITH_CONN(m, c, err);
-  int ret = -1;
-  sqlite3_stmt *st = stmt(c, S_UP_LIST, err);
-  if (st) {
-    bool more;
-    sqlite3_bind_int64(st, 1, before);
-    ret = collect_names(c, st, 100000, ids, &more, err);
-  }
-  conn_put((struct sq_store *) m, c);
-  return ret;
 }
 
 static void sq_close(struct meta_store *m)
@@ -834,6 +725,6 @@ struct meta_store *meta_store_sqlite_open(int dirfd, const char *dir_path, bool 
     sq_close(&s->base);
     return NULL;
   }
-  conn_put(s, c);
+  sqlm_conn_put(s, c);
   return &s->base;
 }
