@@ -15,6 +15,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "cmd/wharf_registry_admin.h"
 #include "registry/registry.h"
 #include "wharf_registry_cmds.h"
 
@@ -27,6 +28,8 @@ static const char usage_main[] =
   "  serve      run the registry server in the foreground\n"
   "  gc         collect garbage now (through the running server, if any)\n"
   "  repo       repository settings: `repo quota NAME [BYTES|none]`\n"
+  "  user       manage users, access keys and passwords (for serve --auth)\n"
+  "  lifecycle  apply the repositories' lifecycle policies now\n"
   "  help       show this help, or `help COMMAND` for a command's options\n"
   "\n"
   "Options:\n"
@@ -68,6 +71,12 @@ static const char usage_serve[] =
   "                             reaches (through an index or as a referrer)\n"
   "      --audit-log PATH       JSON-lines audit log (default DATA/audit.log;\n"
   "                             relative to the data directory; off: none)\n"
+  "      --auth                 require authentication (users from `wharf-registry\n"
+  "                             user`), serve /token and the ECR API at POST /\n"
+  "      --create-on-push yes|no  with --auth: create a repository on its first\n"
+  "                             push (default yes; no: CreateRepository first)\n"
+  "      --lifecycle-interval DUR  with --auth: apply lifecycle policies this\n"
+  "                             often (default 1h; 0 turns the schedule off)\n"
   "  -c, --config FILE          read settings from FILE first: one `name = value`\n"
   "                             per line, names as the long options above\n"
   "                             without dashes, # starts a comment; flags on\n"
@@ -202,7 +211,8 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
 {
   enum { OPT_THREADS = 256, OPT_DRAIN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_LOG_LEVEL,
          OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC,
-         OPT_GC_INTERVAL, OPT_GC_GRACE, OPT_GC_UNTAGGED, OPT_AUDIT_LOG };
+         OPT_GC_INTERVAL, OPT_GC_GRACE, OPT_GC_UNTAGGED, OPT_AUDIT_LOG,
+         OPT_AUTH, OPT_CREATE_ON_PUSH, OPT_LC_INTERVAL };
   static const struct option opts[] = {
     { "listen", required_argument, NULL, 'l' },
     { "data", required_argument, NULL, 'd' },
@@ -220,6 +230,9 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
     { "gc-grace", required_argument, NULL, OPT_GC_GRACE },
     { "gc-delete-untagged", optional_argument, NULL, OPT_GC_UNTAGGED },
     { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+    { "auth", no_argument, NULL, OPT_AUTH },
+    { "create-on-push", required_argument, NULL, OPT_CREATE_ON_PUSH },
+    { "lifecycle-interval", required_argument, NULL, OPT_LC_INTERVAL },
     { "config", required_argument, NULL, 'c' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -358,6 +371,26 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
       free(reg.cfg.audit_log_path);
       reg.cfg.audit_log_path = strdup(optarg);
       break;
+    case OPT_AUTH:
+      reg.cfg.auth = true;
+      break;
+    case OPT_CREATE_ON_PUSH:
+      if (strcmp(optarg, "yes") == 0 || strcmp(optarg, "true") == 0)
+        reg.cfg.create_on_push = true;
+      else if (strcmp(optarg, "no") == 0 || strcmp(optarg, "false") == 0)
+        reg.cfg.create_on_push = false;
+      else {
+        wh_error_set(err, WH_ERR_INVALID, "--create-on-push: '%s' is not yes or no", optarg);
+        goto out;
+      }
+      break;
+    case OPT_LC_INTERVAL:
+      if (strcmp(optarg, "0") == 0)
+        v = 0;
+      else if (parse_duration(optarg, "--lifecycle-interval", &v, err) < 0)
+        goto out;
+      reg.cfg.lifecycle_interval_s = (unsigned) v;
+      break;
     case 'c':
       break; /* read above */
     case 'h':
@@ -462,6 +495,10 @@ int main(int argc, char **argv)
     r = registry_cmd_gc(argc - 1, argv + 1, &err);
   } else if (strcmp(cmd, "repo") == 0) {
     r = registry_cmd_repo(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "user") == 0) {
+    r = cmd_user(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "lifecycle") == 0) {
+    r = cmd_lifecycle(argc - 1, argv + 1, &err);
   } else {
     fprintf(stderr, "wharf-registry: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;

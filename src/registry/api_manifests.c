@@ -16,6 +16,7 @@
 #include "oci/mediatype.h"
 #include "oci/reference.h"
 #include "registry/audit.h"
+#include "registry/auth.h"
 #include "registry/manifest.h"
 #include "registry/registry.h"
 #include "registry/store_meta.h"
@@ -143,6 +144,11 @@ int api_manifest_put_end(struct request *r)
     int ret = reply_error(r, REG_MANIFEST_INVALID, e ? e->msg : NULL);
     wh_error_free(e);
     return ret;
+  }
+  if (!is_digest && r->reg->auth && auth_tag_immutable(r->reg, r->match.name, r->match.ref, got)) {
+    manifest_info_clear(&mi);
+    return reply_errorf(r, REG_TAG_INVALID, "tag is immutable: %s in %s names another image "
+                        "and the repository's tags are IMMUTABLE", r->match.ref, r->match.name);
   }
   struct meta_manifest_put p = {
     .repo = r->match.name,

@@ -15,6 +15,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/auth.h"
 #include "registry/http_internal.h"
 #include "registry/metrics.h"
 #include "registry/registry.h"
@@ -312,6 +313,16 @@ void http_request_completed(void *cls, struct MHD_Connection *conn,
   *con_cls = NULL;
 }
 
+void http_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code)
+{
+  struct registry *reg = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    *socket_context = reg->auth ? auth_conn_new() : NULL;
+  else if (*socket_context)
+    auth_conn_free(*socket_context);
+}
+
 /* First call for a request: route it and run begin(). */
 static void request_begin(struct request *r, const char *url, const char *method)
 {
@@ -330,6 +341,16 @@ static void request_begin(struct request *r, const char *url, const char *method
   enum route_kind kind = route_parse(r->path, &r->match);
   if (is_upload(kind, method))
     metrics_upload_started(r->reg->metrics);
+  if (kind == ROUTE_NONE && r->reg->auth) {
+    /* /token and the ECR API (POST /) exist only with --auth. */
+    r->handler = auth_extra_route(r->path, method);
+    if (r->handler) {
+      r->match.kind = ROUTE_EXTRA;
+      if (r->handler->begin)
+        r->handler->begin(r);
+      return;
+    }
+  }
   if (kind == ROUTE_NONE) {
     reply_error(r, REG_NOT_FOUND, NULL);
     return;
@@ -344,6 +365,8 @@ static void request_begin(struct request *r, const char *url, const char *method
       reply_error(r, REG_UNSUPPORTED, "this API route is not implemented");
     return;
   }
+  if (r->reg->auth && auth_request(r) < 0)
+    return;
   if (r->handler->begin)
     r->handler->begin(r);
 }

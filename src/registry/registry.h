@@ -17,6 +17,7 @@ struct audit_log;
 struct metrics;
 struct gc_sched;
 struct meta_gc;
+struct registry_auth;
 
 struct registry_config {
   char *listen_addr;          /* "127.0.0.1" or "::1" or "0.0.0.0" */
@@ -34,6 +35,11 @@ struct registry_config {
   unsigned gc_interval_s;     /* 0: no scheduled GC */
   unsigned gc_grace_s;        /* content younger than this is never collected */
   bool gc_delete_untagged;    /* GC also removes unreachable untagged manifests */
+  /* issue 7 (auth.h): --auth, creating repositories on first push, the
+   * lifecycle schedule (seconds; 0 off) */
+  bool auth;
+  bool create_on_push;
+  unsigned lifecycle_interval_s;
 };
 
 void registry_config_init(struct registry_config *c);
@@ -57,6 +63,7 @@ struct registry {
   struct metrics *metrics;    /* metrics.h; NULL in commands without a server */
   struct gc_sched *gc;        /* gc.h: the GC thread and its lock */
   struct meta_gc *quota;      /* quota.c's own metadata connection */
+  struct registry_auth *auth; /* NULL without --auth (auth.h) */
 };
 
 /* upload_gc.c: remove upload sessions idle since before `before_ns`
