@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from regclient import OCI_INDEX, OCI_MANIFEST, Client, desc, sha256
-from wharfutil import bin_path
+from wharfutil import bin_path, wait_for
 
 
 def blob_file(data_dir, digest):
@@ -250,3 +250,24 @@ def test_gc_finishes_a_queue_left_by_an_interrupted_run(registry_factory, tmp_pa
     db.close()
     r.start()
     pulls_identical(Client(r.url), "q2/app", d, body, blobs)
+
+
+def test_gc_schedule_in_serve(registry_factory, tmp_path):
+    """serve runs GC on its own every --gc-interval; settings also come
+    from a config file."""
+    cfg = tmp_path / "registry.conf"
+    cfg.write_text("gc-interval = 1\ngc-grace = 0\ngc-delete-untagged = true\n")
+    r = registry_factory(extra_args=["--config", str(cfg)])
+    c = Client(r.url)
+    orphan = c.push_blob("sched/app", b"collected by the schedule")
+    _, d, _ = image(c, "sched/app", "v1", [b"scheduled layer"])
+    assert c.req("DELETE", "/v2/sched/app/manifests/v1").status_code == 202
+    wait_for(lambda: not os.path.exists(blob_file(r.data_dir, orphan)), timeout=15,
+             what="the scheduled run to remove the orphan blob")
+    wait_for(lambda: c.req("GET", f"/v2/sched/app/manifests/{d}").status_code == 404,
+             timeout=15, what="the scheduled run to remove the untagged manifest")
+    text = c.req("GET", "/metrics").text
+    runs = int(text.split('wharf_registry_gc_runs_total{result="ok",dry_run="false"} ')[1]
+               .split("\n")[0])
+    assert runs >= 1
+    assert 'wharf_registry_gc_runs_total{result="error",dry_run="false"} 0\n' in text
