@@ -268,11 +268,13 @@ def test_gc_schedule_in_serve(registry_factory, tmp_path):
              what="the scheduled run to remove the orphan blob")
     wait_for(lambda: c.req("GET", f"/v2/sched/app/manifests/{d}").status_code == 404,
              timeout=15, what="the scheduled run to remove the untagged manifest")
-    text = c.req("GET", "/metrics").text
-    runs = int(text.split('wharf_registry_gc_runs_total{result="ok",dry_run="false"} ')[1]
-               .split("\n")[0])
-    assert runs >= 1
-    assert 'wharf_registry_gc_runs_total{result="error",dry_run="false"} 0\n' in text
+    def runs():
+        text = c.req("GET", "/metrics").text
+        assert 'wharf_registry_gc_runs_total{result="error",dry_run="false"} 0\n' in text
+        return int(text.split('wharf_registry_gc_runs_total{result="ok",dry_run="false"} ')[1]
+                   .split("\n")[0])
+    # A run counts once it has ended (its files may be gone before that).
+    wait_for(lambda: runs() >= 1, timeout=15, what="a scheduled run to be counted")
 
 
 def test_gc_control_socket_refuses_bad_requests(reg):
