@@ -4,7 +4,9 @@ the grace period), what goes, dry runs, the bytes reported, and a run with
 and without a server on the data directory."""
 import json
 import os
+import socket
 import sqlite3
+import stat
 import subprocess
 
 import pytest
@@ -266,8 +268,32 @@ def test_gc_schedule_in_serve(registry_factory, tmp_path):
              what="the scheduled run to remove the orphan blob")
     wait_for(lambda: c.req("GET", f"/v2/sched/app/manifests/{d}").status_code == 404,
              timeout=15, what="the scheduled run to remove the untagged manifest")
-    text = c.req("GET", "/metrics").text
-    runs = int(text.split('wharf_registry_gc_runs_total{result="ok",dry_run="false"} ')[1]
-               .split("\n")[0])
-    assert runs >= 1
-    assert 'wharf_registry_gc_runs_total{result="error",dry_run="false"} 0\n' in text
+    def runs():
+        text = c.req("GET", "/metrics").text
+        assert 'wharf_registry_gc_runs_total{result="error",dry_run="false"} 0\n' in text
+        return int(text.split('wharf_registry_gc_runs_total{result="ok",dry_run="false"} ')[1]
+                   .split("\n")[0])
+    # A run counts once it has ended (its files may be gone before that).
+    wait_for(lambda: runs() >= 1, timeout=15, what="a scheduled run to be counted")
+
+
+def test_gc_control_socket_refuses_bad_requests(reg):
+    """The socket is for the server's own user only; what it reads is
+    still checked: a bad request gets an error line and the server goes
+    on."""
+    path = os.path.join(reg.data_dir, "gc.sock")
+    assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0
+    dfd = os.open(reg.data_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for req in (b"rm -rf /\n", b"gc grace_ns=-5\n", b"gc dry_run=1 extra=1\n",
+                    b"x" * 1000, b""):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(f"/proc/self/fd/{dfd}/gc.sock")
+                s.sendall(req)
+                s.shutdown(socket.SHUT_WR)
+                assert s.recv(4096).startswith(b"error: "), req
+    finally:
+        os.close(dfd)
+    assert Client(reg.url).req("GET", "/v2/").status_code == 200
+    rep = gc(reg.data_dir, "--dry-run")
+    assert rep["dry_run"] is True
