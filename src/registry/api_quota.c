@@ -11,7 +11,8 @@ int api_quota_error(struct request *r, struct wh_error *e, const char *digest)
 {
   if (!e || e->kind != WH_ERR_DENIED)
     return api_store_error(r, e, REG_NAME_UNKNOWN);
-  _cleanup_error_ struct wh_error *owned = e;
+  _cleanup_error_ struct wh_error *owned = e; /* freed on return */
+  (void) owned;
   metrics_quota_denied(r->reg->metrics);
   audit_log(r->reg, "quota_denied", r->principal, r->match.name, "digest", digest,
             "message", e->msg, NULL);
