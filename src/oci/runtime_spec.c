@@ -46,6 +46,13 @@ int spec_type_error(const char *path, const char *what, struct wh_error **err)
   return wh_error_set(err, WH_ERR_INVALID, "%s: expected %s", path, what);
 }
 
+/* The place of member key of parent ("process.cwd"; "hostname" at the
+ * top, where parent is ""). */
+static void place(char path[static PATH_MAX_LEN], const char *parent, const char *key)
+{
+  snprintf(path, PATH_MAX_LEN, "%s%s%s", parent, *parent ? "." : "", key);
+}
+
 /* Borrow a member; absent (or null) and optional gives NULL and 0. */
 static int member(json_t *obj, const char *key, const char *path, bool required,
                   json_t **out, struct wh_error **err)
@@ -81,7 +88,7 @@ int spec_get_str(json_t *obj, const char *key, const char *parent,
                  bool required, char **out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   json_t *v;
   if (member(obj, key, path, required, &v, err) < 0)
     return -1;
@@ -96,7 +103,7 @@ int spec_get_bool(json_t *obj, const char *key, const char *parent,
                   bool *out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   json_t *v;
   if (member(obj, key, path, false, &v, err) < 0)
     return -1;
@@ -130,7 +137,7 @@ int spec_get_i64(json_t *obj, const char *key, const char *parent,
                  struct oci_opt_i64 *out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   json_t *v;
   if (member(obj, key, path, required, &v, err) < 0)
     return -1;
@@ -166,7 +173,7 @@ int spec_get_u64(json_t *obj, const char *key, const char *parent,
                  bool required, uint64_t *out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   json_t *v;
   if (member(obj, key, path, required, &v, err) < 0)
     return -1;
@@ -195,7 +202,7 @@ int spec_get_array(json_t *obj, const char *key, const char *parent,
                    bool required, json_t **out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   if (member(obj, key, path, required, out, err) < 0)
     return -1;
   if (!*out)
@@ -212,7 +219,7 @@ int spec_get_object(json_t *obj, const char *key, const char *parent,
                     bool required, json_t **out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   if (member(obj, key, path, required, out, err) < 0)
     return -1;
   if (*out && !json_is_object(*out))
@@ -227,7 +234,7 @@ int spec_get_strv(json_t *obj, const char *key, const char *parent,
                   bool required, char ***out, struct wh_error **err)
 {
   char path[PATH_MAX_LEN];
-  snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "." : "", key);
+  place(path, parent, key);
   json_t *a;
   if (spec_get_array(obj, key, parent, required, &a, err) < 0)
     return -1;
