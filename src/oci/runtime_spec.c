@@ -3,7 +3,9 @@
  * The only reader of an untrusted config.json (fuzzed). Each helper gets
  * the field's place ("process.capabilities.bounding[3]") so every error
  * names it. Getters here work on jansson directly because the places of
- * array elements are built as we walk. */
+ * array elements are built as we walk. This file reads the top level
+ * (root, mounts, hostname, hooks, annotations); process, linux,
+ * linux.resources and linux.seccomp have runtime_spec_<section>.c. */
 #include "oci/runtime_spec.h"
 
 #include <errno.h>
