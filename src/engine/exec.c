@@ -1,5 +1,9 @@
 /* exec.c: `exec`, `top` and `stats` of a running container.
  *
+ * top and stats ask the container's runtime (the in-process one, or
+ * `ps`/`events --stats` of a --runtime binary), which knows the cgroup
+ * hierarchy (v1 or v2) the container is in.
+ *
  * exec runs one more process through the container's runtime with the
  * container's capability set and seccomp profile (the runtime takes them
  * from the container's config); the command is looked up in the rootfs
@@ -223,23 +227,37 @@ int engine_container_exec(struct engine *e, const char *ref,
   return 0;
 }
 
-/* The container's cgroup directory for a v1 controller (runc makes
- * /sys/fs/cgroup/<controller>/wharf/<id>). */
-static char *cg_path(const char *id, const char *controller, const char *file)
+static int64_t json_i64_at(const json_t *o, const char *a, const char *b, const char *c)
 {
-  char *p = NULL;
-  if (asprintf(&p, "/sys/fs/cgroup/%s/wharf/%s/%s", controller, id, file) < 0)
-    return NULL;
-  return p;
+  const json_t *v = json_object_get(o, a);
+  if (b)
+    v = json_object_get(v, b);
+  if (c)
+    v = json_object_get(v, c);
+  return json_is_integer(v) ? (int64_t) json_integer_value(v) : -1;
 }
 
-static int64_t cg_read(const char *id, const char *controller, const char *file)
+void stats_sample_parse(const json_t *runtime_stats, struct stats_sample *out)
 {
-  _cleanup_free_ char *p = cg_path(id, controller, file);
+  const json_t *d = json_object_get(runtime_stats, "data");
+  out->cpu_ns = json_i64_at(d, "cpu", "usage", "total");
+  out->mem_usage = json_i64_at(d, "memory", "usage", "usage");
+  out->mem_limit = json_i64_at(d, "memory", "usage", "limit");
+  out->pids = json_i64_at(d, "pids", "current", NULL);
+  /* v2 says "max" (the runtime reports 0), v1 a page-rounded 2^63. */
+  if (out->mem_limit == 0 || out->mem_limit >= (INT64_C(1) << 62))
+    out->mem_limit = -1;
+}
+
+/* The host's memory, which docker shows as the limit of an unlimited
+ * container. */
+static int64_t host_mem_total(void)
+{
   _cleanup_free_ char *data = NULL;
-  if (!p || wh_read_file_at(AT_FDCWD, p, 4096, &data, NULL, NULL) < 0)
+  if (wh_read_file_at(AT_FDCWD, "/proc/meminfo", 65536, &data, NULL, NULL) < 0)
     return -1;
-  return strtoll(data, NULL, 10);
+  char *p = strstr(data, "MemTotal:");
+  return p ? strtoll(p + 9, NULL, 10) * 1024 : -1;
 }
 
 json_t *engine_container_top(struct engine *e, const char *ref,
@@ -248,23 +266,22 @@ json_t *engine_container_top(struct engine *e, const char *ref,
   _cleanup_ctr_ struct ctr c = {0};
   if (load_running(e, ref, &c, err) < 0)
     return NULL;
-  _cleanup_free_ char *p = cg_path(c.id, "pids", "cgroup.procs");
-  _cleanup_free_ char *data = NULL;
-  if (!p || wh_read_file_at(AT_FDCWD, p, 1 << 20, &data, NULL, err) < 0)
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t npids = 0;
+  if (ocirt_pids(e, &c, &pids, &npids, err) < 0)
     return NULL;
   json_t *rows = json_array();
-  char *save = NULL;
-  for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-    int pid = atoi(l);
+  for (size_t k = 0; k < npids; k++) {
+    int pid = (int) pids[k];
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
     _cleanup_free_ char *cmd = NULL;
     size_t len = 0;
     if (wh_read_file_at(AT_FDCWD, path, 4096, &cmd, &len, NULL) < 0)
       continue;
-    for (size_t k = 0; k + 1 < len; k++)
-      if (!cmd[k])
-        cmd[k] = ' ';
+    for (size_t j = 0; j + 1 < len; j++)
+      if (!cmd[j])
+        cmd[j] = ' ';
     snprintf(path, sizeof(path), "/proc/%d/status", pid);
     _cleanup_free_ char *status = NULL;
     long uid = -1, ppid = -1;
@@ -286,6 +303,14 @@ json_t *engine_container_top(struct engine *e, const char *ref,
                    "Processes", rows);
 }
 
+static void sample(struct engine *e, const struct ctr *c, struct stats_sample *s)
+{
+  _cleanup_json_ json_t *j = ocirt_stats(e, c, NULL);
+  *s = (struct stats_sample) {-1, -1, -1, -1};
+  if (j)
+    stats_sample_parse(j, s);
+}
+
 json_t *engine_container_stats(struct engine *e, const char *ref,
                                struct wh_error **err)
 {
@@ -300,36 +325,46 @@ json_t *engine_container_stats(struct engine *e, const char *ref,
   } else if (ctr_ids(e, &ids, err) < 0) {
     return NULL;
   }
-  if (!ids)
+  if (!ids) {
+    wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
     return NULL;
+  }
   /* CPU percentage needs two samples; 100 ms apart is enough for a
    * one-shot --no-stream view. */
   size_t n = 0;
   while (ids[n])
     n++;
-  int64_t *cpu0 = calloc(n + 1, sizeof(int64_t));
-  if (!cpu0)
+  _cleanup_free_ struct stats_sample *s0 = calloc(n + 1, sizeof(*s0));
+  _cleanup_free_ bool *running = calloc(n + 1, sizeof(bool));
+  if (!s0 || !running) {
+    wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
     return NULL;
-  for (size_t i = 0; i < n; i++)
-    cpu0[i] = cg_read(ids[i], "cpuacct", "cpuacct.usage");
+  }
+  for (size_t i = 0; i < n; i++) {
+    _cleanup_ctr_ struct ctr c = {0};
+    running[i] = ctr_load(e, ids[i], &c, NULL) == 0 && !strcmp(c.state, "running");
+    if (running[i])
+      sample(e, &c, &s0[i]);
+  }
   int64_t t0 = wh_now_mono_ns();
   usleep(100000);
   int64_t dt = wh_now_mono_ns() - t0;
+  int64_t host_mem = host_mem_total();
   json_t *out = json_array();
   for (size_t i = 0; i < n; i++) {
     _cleanup_ctr_ struct ctr c = {0};
-    if (ctr_load(e, ids[i], &c, NULL) < 0 || strcmp(c.state, "running"))
+    if (!running[i] || ctr_load(e, ids[i], &c, NULL) < 0 || strcmp(c.state, "running"))
       continue;
-    int64_t cpu1 = cg_read(ids[i], "cpuacct", "cpuacct.usage");
-    double pct = cpu0[i] >= 0 && cpu1 >= 0 && dt > 0 ? 100.0 * (double) (cpu1 - cpu0[i]) / (double) dt : 0;
+    struct stats_sample s1;
+    sample(e, &c, &s1);
+    double pct = s0[i].cpu_ns >= 0 && s1.cpu_ns >= s0[i].cpu_ns && dt > 0
+                 ? 100.0 * (double) (s1.cpu_ns - s0[i].cpu_ns) / (double) dt : 0;
     char short_id[13];
     snprintf(short_id, sizeof(short_id), "%s", c.id);
     json_array_append_new(out, json_pack("{s:s,s:s,s:f,s:I,s:I,s:I}", "ID", short_id,
-        "Name", c.name, "CPUPerc", pct,
-        "MemUsage", (json_int_t) cg_read(c.id, "memory", "memory.usage_in_bytes"),
-        "MemLimit", (json_int_t) cg_read(c.id, "memory", "memory.limit_in_bytes"),
-        "PIDs", (json_int_t) cg_read(c.id, "pids", "pids.current")));
+        "Name", c.name, "CPUPerc", pct, "MemUsage", (json_int_t) s1.mem_usage,
+        "MemLimit", (json_int_t) (s1.mem_limit >= 0 ? s1.mem_limit : host_mem),
+        "PIDs", (json_int_t) s1.pids));
   }
-  free(cpu0);
   return out;
 }
