@@ -1,6 +1,11 @@
 """top and stats through the container's runtime (in process and a
---runtime binary)."""
+--runtime binary), attach's detach keys, exec -d -t and --network
+container:ID."""
 import json
+import os
+import pty
+import select
+import time
 
 from engutil import leftovers
 
@@ -37,3 +42,92 @@ def test_stats_unlimited_shows_host_memory(wharf):
     with open("/proc/meminfo") as f:
         total = int(f.readline().split()[1]) * 1024
     assert stats[0]["MemLimit"] == total
+
+
+class Pty:
+    """A command with a pty as its terminal, driven from the test."""
+
+    def __init__(self, argv):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execv(argv[0], argv)
+        self.out = b""
+
+    def read_until(self, needle, timeout=10):
+        end = time.monotonic() + timeout
+        while needle not in self.out:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {needle!r} in {self.out!r}")
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    b = os.read(self.fd, 4096)
+                except OSError:
+                    b = b""
+                if not b:
+                    raise AssertionError(f"EOF before {needle!r}: {self.out!r}")
+                self.out += b
+
+    def send(self, data):
+        os.write(self.fd, data)
+
+    def wait(self, timeout=10):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pid, st = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(st)
+            try:
+                select.select([self.fd], [], [], 0.05)
+                self.out += os.read(self.fd, 4096)
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"still running: {self.out!r}")
+
+
+def test_attach_detach_keys_default(wharf):
+    wharf.run("-d", "-i", "-t", "--name", "dk", "sh")
+    p = Pty(wharf.cmd("attach", "dk"))
+    p.send(b"echo ab$((40+2))\r")
+    p.read_until(b"ab42")
+    # ctrl-p then ctrl-q: the client leaves, exit 0, the shell runs on.
+    p.send(b"\x10\x11")
+    assert p.wait() == 0
+    assert wharf.inspect("dk")["State"]["Running"]
+    # Attached again, the same shell; exiting it ends the attach with its
+    # status.
+    p = Pty(wharf.cmd("attach", "dk"))
+    p.send(b"echo cd$((40+3))\r")
+    p.read_until(b"cd43")
+    p.send(b"exit 3\r")
+    assert p.wait() == 3
+    assert not wharf.inspect("dk")["State"]["Running"]
+
+
+def test_attach_detach_keys_custom(wharf):
+    wharf.run("-d", "-i", "-t", "--name", "dc", "sh")
+    p = Pty(wharf.cmd("attach", "--detach-keys", "ctrl-x,x", "dc"))
+    # The default sequence is an ordinary input now, and a partial custom
+    # one ("ctrl-x" then "y") is passed on as typed.
+    p.send(b"\x10\x11echo ef$((40+4))\r")
+    p.read_until(b"ef44")
+    p.send(b"\x18y")
+    p.send(b"\x15echo gh$((40+5))\r")  # ctrl-u clears the line first
+    p.read_until(b"gh45")
+    p.send(b"\x18x")
+    assert p.wait() == 0
+    assert wharf.inspect("dc")["State"]["Running"]
+    bad = wharf("attach", "--detach-keys", "ctrl-1", "dc", check=False)
+    assert bad.returncode == 125 and "detach-keys" in bad.stderr
+
+
+def test_run_it_detach_keys(wharf):
+    p = Pty(wharf.cmd("run", "--network", "none", "--rootfs", wharf.rootfs, "-i", "-t",
+                      "--name", "rd", "--detach-keys", "ctrl-a", "sh"))
+    p.send(b"echo ij$((40+6))\r")
+    p.read_until(b"ij46")
+    p.send(b"\x01")
+    assert p.wait() == 0
+    assert wharf.inspect("rd")["State"]["Running"]
