@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -82,6 +83,123 @@ static void relay_pty(int master, const struct engine_exec *x)
     tcsetattr(x->in_fd, TCSANOW, &saved);
 }
 
+/* The holder of a detached exec (double forked, in its own session, so
+ * it belongs to no command): it runs the exec, takes the pty master from
+ * the console socket when there is one and reads it until the process
+ * is gone. The output goes nowhere, as with docker's `exec -d -t` (podman
+ * keeps it in an exec log that no command shows). What became of the
+ * start is written to status: nothing when it went well, else the
+ * error. */
+static void exec_holder(struct engine *e, const struct ctr *c, const char *procp,
+                        const char *console, int lfd, const char *rundir, int status)
+{
+  struct wh_error *err = NULL;
+  pid_t pid;
+  int stdio[3] = {-1, -1, -1};
+  int master = -1;
+  /* A runtime binary uses a console socket only when it detaches (runc
+   * refuses one otherwise); its process is then reparented to this
+   * subreaper, which reaps it. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  int r = ocirt_exec(e, c, procp, console, rundir, ocirt_path(c) != NULL, stdio, &pid, &err);
+  if (r == 0 && ocirt_path(c)) {
+    /* runc exec --detach returns once the process runs: its status is
+     * the start's. */
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+      ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+      r = -1;
+      wh_error_set(&err, WH_ERR_IO, "%s exec failed (status %d)", ocirt_path(c),
+                   WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    }
+  }
+  if (r == 0 && console) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    int afd = poll(&p, 1, 10000) == 1 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+    master = afd >= 0 ? recv_fd(afd) : -1;
+    if (afd >= 0)
+      close(afd);
+    if (master < 0) {
+      wh_error_set(&err, WH_ERR_IO, "the runtime sent no terminal");
+      kill(pid, SIGKILL);
+    }
+  }
+  if (lfd >= 0)
+    close(lfd);
+  if (err)
+    wh_write_all(status, err->msg, strlen(err->msg), NULL);
+  close(status);
+  if (!err) {
+    char buf[4096];
+    while (master >= 0) {
+      ssize_t n = read(master, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+    }
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+      ;
+  }
+  unlink(procp);
+  wh_error_free(err);
+  _exit(0);
+}
+
+static int exec_detached(struct engine *e, const struct ctr *c, const char *procp,
+                         const char *console, int lfd, const char *rundir,
+                         struct wh_error **err)
+{
+  int sp[2];
+  if (pipe2(sp, O_CLOEXEC) < 0)
+    return wh_error_errno(err, "pipe");
+  pid_t a = fork();
+  if (a < 0) {
+    close(sp[0]);
+    close(sp[1]);
+    return wh_error_errno(err, "fork");
+  }
+  if (a == 0) {
+    close(sp[0]);
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      if (null > 2)
+        close(null);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    pid_t b = fork();
+    if (b == 0)
+      exec_holder(e, c, procp, console, lfd, rundir, sp[1]);
+    _exit(b < 0 ? 1 : 0);
+  }
+  close(sp[1]);
+  int st = 0;
+  while (waitpid(a, &st, 0) < 0 && errno == EINTR)
+    ;
+  char msg[1024];
+  size_t len = 0;
+  while (len < sizeof(msg) - 1) {
+    ssize_t n = read(sp[0], msg + len, sizeof(msg) - 1 - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    len += (size_t) n;
+  }
+  close(sp[0]);
+  msg[len] = 0;
+  if (!WIFEXITED(st) || WEXITSTATUS(st))
+    return wh_error_set(err, WH_ERR_INTERNAL, "cannot fork the detached process's holder");
+  if (len)
+    return wh_error_set(err, WH_ERR_IO, "%s", msg);
+  return 0;
+}
+
 int engine_container_exec(struct engine *e, const char *ref,
                           const struct engine_exec *x, int *exit_code,
                           struct wh_error **err)
@@ -91,11 +209,6 @@ int engine_container_exec(struct engine *e, const char *ref,
     return -1;
   if (!x->argv || !x->argv[0])
     return wh_error_set(err, WH_ERR_INVALID, "exec: no command given");
-  /* In the foreground the runtime makes the pty and relays it to the
-   * terminal it is given; a detached process would have nobody holding
-   * its pty master. */
-  if (x->tty && x->detach)
-    return wh_error_set(err, WH_ERR_UNSUPPORTED, "exec: -t with -d is not supported");
   _cleanup_free_ char *dir = ctr_dir(e, c.id), *rundir = ctr_rundir(e, c.id);
   _cleanup_free_ char *cfgp = NULL, *root = NULL;
   if (asprintf(&cfgp, "%s/bundle/config.json", dir) < 0 || asprintf(&root, "%s/rootfs", dir) < 0)
@@ -180,14 +293,16 @@ int engine_container_exec(struct engine *e, const char *ref,
   if (asprintf(&pname, "exec-%s.json", rnd) < 0 ||
       wh_write_file_atomic(rfd, pname, text, strlen(text), 0600, err) < 0)
     return -1;
-  /* A runtime binary makes the pty itself and relays it to the terminal
-   * it is given; the in-process runtime hands the pty master to a console
-   * socket, and this process relays it. */
-  bool relay = x->tty && !ocirt_path(&c);
+  /* A runtime binary in the foreground makes the pty itself and relays
+   * it to the terminal it is given; otherwise the pty master comes over a
+   * console socket, and this process (or a detached exec's holder)
+   * takes it. */
+  bool relay = x->tty && (!ocirt_path(&c) || x->detach);
   _cleanup_close_ int lfd = -1;
   struct sockaddr_un sa;
   _cleanup_close_ int sdir = -1;
   _cleanup_free_ char *cons = NULL;
+  int r_detached;
   if (relay) {
     if (asprintf(&cons, "%s/exec-%s.sock", rundir, rnd) < 0 ||
         unix_addr(cons, &sa, &sdir, err) < 0) {
@@ -200,9 +315,23 @@ int engine_container_exec(struct engine *e, const char *ref,
       return wh_error_errno(err, "console socket %s", cons);
     }
   }
+  if (x->detach) {
+    /* A runtime binary runs in rundir and cannot use this process's
+     * /proc/self/fd name of a long path: give it the socket's own name. */
+    char *cname = cons ? strrchr(cons, '/') + 1 : NULL;
+    r_detached = exec_detached(e, &c, procp, !relay ? NULL : ocirt_path(&c) ? cname : sa.sun_path,
+                               lfd, rundir, err);
+    if (cons) /* the holder has its connection by now */
+      unlink(cons);
+    if (r_detached < 0)
+      unlink(procp);
+    if (r_detached == 0)
+      *exit_code = 0;
+    return r_detached;
+  }
   int stdio[3] = {x->interactive || (x->tty && !relay) ? x->in_fd : -1, x->out_fd, x->err_fd};
   pid_t pid;
-  int r = ocirt_exec(e, &c, procp, relay ? sa.sun_path : NULL, rundir, x->detach, stdio, &pid, err);
+  int r = ocirt_exec(e, &c, procp, relay ? sa.sun_path : NULL, rundir, false, stdio, &pid, err);
   if (r == 0 && relay) {
     struct pollfd p = {lfd, POLLIN, 0};
     int afd = poll(&p, 1, 10000) == 1 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;

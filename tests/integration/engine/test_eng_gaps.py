@@ -7,7 +7,7 @@ import pty
 import select
 import time
 
-from engutil import leftovers
+from engutil import leftovers, wait_until
 
 
 def check_top_stats(wharf, name):
@@ -131,3 +131,58 @@ def test_run_it_detach_keys(wharf):
     p.send(b"\x01")
     assert p.wait() == 0
     assert wharf.inspect("rd")["State"]["Running"]
+
+
+def holders(wharf):
+    """Processes of this test's wharf still running an exec (the holders
+    of detached execs are forks of `wharf exec`)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if str(wharf.root).encode() in argv and b"exec" in argv:
+            found.append(int(pid))
+    return found
+
+
+def exec_detached_tty(wharf, name):
+    # Returns at once while the process runs on with a terminal; its
+    # output is drained, so a process writing much more than a pty buffer
+    # holds is not blocked.
+    p = wharf("exec", "-d", "-t", name, "sh", "-c",
+              "tty > /tmp/tty; yes | head -c 1000000; echo > /tmp/done; sleep 60")
+    assert p.returncode == 0 and p.stdout == ""
+    wait_until(lambda: wharf("exec", name, "cat", "/tmp/tty", check=False).stdout
+               .startswith("/dev/pts/"), what="the exec's tty")
+    wait_until(lambda: wharf("exec", name, "test", "-f", "/tmp/done",
+                             check=False).returncode == 0, what="output drained")
+    assert "sleep 60" in wharf("top", name).stdout
+    assert len(holders(wharf)) == 1
+    # Without -t too, exec -d does not wait for the process.
+    wharf("exec", "-d", name, "sleep", "61")
+    assert "sleep 61" in wharf("top", name).stdout
+    # What the container ran ends with it, and so do the holders.
+    cid = wharf.inspect(name)["Id"]
+    wharf("rm", "-f", name)
+    wait_until(lambda: holders(wharf) == [], what="the holders to exit")
+    assert leftovers(wharf, [cid]) == []
+
+
+def test_exec_detached_tty(wharf):
+    wharf.run("-d", "--name", "ed", "sleep", "60")
+    exec_detached_tty(wharf, "ed")
+
+
+def test_exec_detached_tty_runtime_binary(wharf):
+    wharf.run("-d", "--name", "er", "--runtime", "/usr/sbin/runc", "sleep", "60")
+    exec_detached_tty(wharf, "er")
+
+
+def test_exec_detached_bad_command(wharf):
+    wharf.run("-d", "--name", "eb", "sleep", "60")
+    p = wharf("exec", "-d", "-t", "eb", "/no/such/cmd", check=False)
+    assert p.returncode == 127
+    assert holders(wharf) == []
