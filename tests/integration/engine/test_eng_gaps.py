@@ -186,3 +186,41 @@ def test_exec_detached_bad_command(wharf):
     p = wharf("exec", "-d", "-t", "eb", "/no/such/cmd", check=False)
     assert p.returncode == 127
     assert holders(wharf) == []
+
+
+def test_network_container_joins_namespace(wharf, tmp_path):
+    (tmp_path / "index.html").write_text("from the first\n")
+    first = wharf("run", "--rootfs", wharf.rootfs, "-d", "--name", "first",
+                  "-v", f"{tmp_path}:/www:ro",
+                  "httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www").stdout.strip()
+    ip = wharf.inspect("first")["NetworkSettings"]["IPAddress"]
+    assert ip
+    # The second sees the first's eth0 and address, and reaches a server
+    # bound to the first's loopback only.
+    p = wharf("run", "--rootfs", wharf.rootfs, "--rm", "--network", "container:first",
+              "sh", "-c", "ip -o -4 addr show eth0; "
+              "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:8080/ && break;"
+              " sleep 0.2; done")
+    assert f"inet {ip}/" in p.stdout
+    assert "from the first\n" in p.stdout
+    # By id prefix too; recorded by full id, as docker's.
+    second = wharf("run", "--rootfs", wharf.rootfs, "-d", "--network", f"container:{first[:12]}",
+                   "sleep", "60").stdout.strip()
+    assert wharf.inspect(second)["HostConfig"]["NetworkMode"] == f"container:{first}"
+    assert "wh" + second[:12] not in os.listdir("/sys/class/net")  # no veth of its own
+    wharf("rm", "-f", second, first)
+    assert leftovers(wharf, [first, second]) == []
+
+
+def test_network_container_bad_input(wharf):
+    p = wharf.run("--network", "container:nosuch", "true", check=False)
+    assert p.returncode == 125 and "nosuch" in p.stderr
+    wharf.run("--name", "stopped", "true")
+    p = wharf("run", "--rootfs", wharf.rootfs, "--rm", "--network", "container:stopped",
+              "true", check=False)
+    assert p.returncode == 125 and "not running" in p.stderr
+    wharf.run("-d", "--name", "up", "sleep", "60")
+    p = wharf("run", "--rootfs", wharf.rootfs, "--network", "container:up", "-p", "8081:80",
+              "true", check=False)
+    assert p.returncode == 125 and "publish" in p.stderr
+    assert [r for r in wharf.rows() if r[1] not in ("stopped", "up")] == []
