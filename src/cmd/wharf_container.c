@@ -88,6 +88,7 @@ int on_flag(int opt, void *p)
   case 'U': f->until = optarg; break;
   case 'u': f->user = optarg; break;
   case 'w': f->workdir = optarg; break;
+  case 'K': f->detach_keys = optarg; break;
   case 'e': json_array_append_new(f->env, json_string(optarg)); break;
   case 't':
     if (f->t_is_time) {
@@ -134,24 +135,33 @@ int opts_and_engine(struct globals *g, int argc, char **argv, const char *shorts
   return open_engine(g, e, err);
 }
 
+/* --detach-keys into s (docker's default when not given). */
+static int set_detach_keys(const struct flags *f, struct engine_start *s, struct wh_error **err)
+{
+  if (!f->detach_keys)
+    return 0;
+  return engine_parse_detach_keys(f->detach_keys, s->detach_keys, &s->detach_len, err);
+}
+
 static int cmd_start(struct globals *g, int argc, char **argv, struct wh_error **err)
 {
   static const struct option lo[] = {{"attach", no_argument, NULL, 'a'},
-                                     {"interactive", no_argument, NULL, 'i'}, {0}};
+                                     {"interactive", no_argument, NULL, 'i'},
+                                     {"detach-keys", required_argument, NULL, 'K'}, {0}};
   struct flags f = {0};
   _cleanup_engine_ struct engine *e = NULL;
-  if (opts_and_engine(g, argc, argv, "+ai", lo, 1, "wharf start [-a] [-i] CONTAINER...", &f, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+ai", lo, 1, "wharf start [-a] [-i] [--detach-keys KEYS] CONTAINER...", &f, &e, err) < 0)
     return -1;
   int code = 0;
   for (int i = optind; i < argc; i++) {
     struct engine_start s = {.attach = f.a, .attach_stdin = f.i, .in_fd = 0, .out_fd = 1,
                              .err_fd = 2, .forward_signals = true};
-    if (engine_container_start(e, argv[i], &s, &code, err) < 0)
+    if (set_detach_keys(&f, &s, err) < 0 || engine_container_start(e, argv[i], &s, &code, err) < 0)
       return -1;
     if (!f.a)
       puts(argv[i]);
   }
-  return f.a ? code : 0;
+  return f.a && code != ENGINE_DETACHED ? code : 0;
 }
 
 static int cmd_stop(struct globals *g, int argc, char **argv, struct wh_error **err)
@@ -335,17 +345,21 @@ static int cmd_exec(struct globals *g, int argc, char **argv, struct wh_error **
 
 static int cmd_attach(struct globals *g, int argc, char **argv, struct wh_error **err)
 {
-  static const struct option lo[] = {{"no-stdin", no_argument, NULL, 'i'}, {0}};
+  static const struct option lo[] = {{"no-stdin", no_argument, NULL, 'i'},
+                                     {"detach-keys", required_argument, NULL, 'K'}, {0}};
   struct flags f = {0};
   _cleanup_engine_ struct engine *e = NULL;
-  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf attach [--no-stdin] CONTAINER", &f, &e, err) < 0)
+  if (opts_and_engine(g, argc, argv, "+", lo, 1, "wharf attach [--no-stdin] [--detach-keys KEYS] CONTAINER", &f, &e, err) < 0)
     return -1;
   struct engine_start s = {.attach = true, .attach_stdin = !f.i, .in_fd = 0, .out_fd = 1,
                            .err_fd = 2, .forward_signals = true};
+  if (set_detach_keys(&f, &s, err) < 0)
+    return -1;
   int code = 0;
   if (engine_container_attach(e, argv[optind], &s, &code, err) < 0)
     return -1;
-  return code;
+  /* Detached: the container runs on; docker's attach then exits 0. */
+  return code == ENGINE_DETACHED ? 0 : code;
 }
 
 static int cmd_inspect(struct globals *g, int argc, char **argv, struct wh_error **err)

@@ -24,6 +24,7 @@ struct flags {
   long n;
   int sig;
   const char *since, *until, *user, *workdir;
+  const char *detach_keys; /* --detach-keys (K) */
   json_t *env;
 };
 

@@ -20,6 +20,7 @@ enum {
   OPT_ADD_HOST, OPT_DNS, OPT_ENTRYPOINT, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_ULIMIT,
   OPT_DEVICE, OPT_READ_ONLY, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
   OPT_RESTART, OPT_INIT, OPT_RUNTIME, OPT_ROOTFS, OPT_STOP_SIGNAL, OPT_PUBLISH_ALL, OPT_EXPOSE,
+  OPT_DETACH_KEYS,
 };
 
 static const struct option run_opts[] = {
@@ -59,12 +60,15 @@ static const struct option run_opts[] = {
   {"runtime", required_argument, NULL, OPT_RUNTIME},
   {"rootfs", required_argument, NULL, OPT_ROOTFS},
   {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+  {"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
   {NULL, 0, NULL, 0},
 };
 
 struct run_args {
   struct engine_create c;
   bool detach, interactive, tty;
+  unsigned char detach_keys[ENGINE_DETACH_KEYS_MAX];
+  size_t detach_len;
 };
 
 static int parse_run(int argc, char **argv, struct run_args *r, struct wh_error **err)
@@ -81,6 +85,10 @@ static int parse_run(int argc, char **argv, struct run_args *r, struct wh_error 
     case 'd': r->detach = true; break;
     case 'i': r->interactive = true; break;
     case 't': r->tty = true; break;
+    case OPT_DETACH_KEYS:
+      if (engine_parse_detach_keys(optarg, r->detach_keys, &r->detach_len, err) < 0)
+        return -1;
+      break;
     case OPT_RM: json_object_set_new(hc, "AutoRemove", json_true()); break;
     case OPT_NAME: r->c.name = optarg; break;
     case 'e':
@@ -247,7 +255,9 @@ static int do_create(struct globals *g, int argc, char **argv, bool run, struct 
     return 0;
   }
   struct engine_start s = {.attach = !r.detach, .attach_stdin = r.interactive && !r.detach,
-                           .in_fd = 0, .out_fd = 1, .err_fd = 2, .forward_signals = true};
+                           .in_fd = 0, .out_fd = 1, .err_fd = 2, .forward_signals = true,
+                           .detach_len = r.detach_len};
+  memcpy(s.detach_keys, r.detach_keys, sizeof(s.detach_keys));
   int code = 0;
   if (engine_container_start(e, id, &s, &code, err) < 0)
     return -1;
@@ -255,7 +265,7 @@ static int do_create(struct globals *g, int argc, char **argv, bool run, struct 
     puts(id);
     return 0;
   }
-  return code;
+  return code == ENGINE_DETACHED ? 0 : code;
 }
 
 int cmd_run(struct globals *g, int argc, char **argv, struct wh_error **err)

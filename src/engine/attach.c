@@ -130,6 +130,47 @@ static void send_size(int sock, int tty_fd)
   frame_write(sock, FRAME_RESIZE, b, 4);
 }
 
+/* Watching stdin for the detach keys: bytes that could begin the
+ * sequence are held back until it is clear they do not. */
+struct detach_match {
+  unsigned char keys[ENGINE_DETACH_KEYS_MAX];
+  size_t len, matched;
+};
+
+/* Copy what should reach the container from in to out (room for n +
+ * ENGINE_DETACH_KEYS_MAX bytes); true when the whole sequence was typed
+ * (what came before it is in out, what follows is dropped). */
+static bool detach_scan(struct detach_match *m, const unsigned char *in, size_t n,
+                        char *out, size_t *out_len)
+{
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (in[i] == m->keys[m->matched]) {
+      if (++m->matched == m->len) {
+        *out_len = o;
+        return true;
+      }
+      continue;
+    }
+    /* A partial match that failed: its bytes were meant for the
+     * container. Restart the match at this byte. */
+    memcpy(out + o, m->keys, m->matched);
+    o += m->matched;
+    m->matched = 0;
+    if (in[i] == m->keys[0]) {
+      if (m->len == 1) {
+        *out_len = o;
+        return true;
+      }
+      m->matched = 1;
+    } else {
+      out[o++] = (char) in[i];
+    }
+  }
+  *out_len = o;
+  return false;
+}
+
 int attach_client(int sock, const struct engine_start *s, bool tty,
                   int *exit_code, struct wh_error **err)
 {
@@ -155,10 +196,17 @@ int attach_client(int sock, const struct engine_start *s, bool tty,
     send_size(sock, s->out_fd);
 
   _cleanup_free_ char *buf = malloc(FRAME_MAX);
+  _cleanup_free_ char *fwd = malloc(FRAME_MAX + ENGINE_DETACH_KEYS_MAX);
+  struct detach_match dm = {.keys = {0x10, 0x11}, .len = 2};
+  if (s->detach_len) {
+    memcpy(dm.keys, s->detach_keys, s->detach_len);
+    dm.len = s->detach_len;
+  }
+  bool watch_keys = tty;
   bool in_open = s->attach_stdin;
   int rc = -1;
   *exit_code = -1;
-  while (buf) {
+  while (buf && fwd) {
     struct pollfd p[3] = {{sock, POLLIN, 0}, {in_open ? s->in_fd : -1, POLLIN, 0},
                           {sfd, POLLIN, 0}};
     if (poll(p, 3, -1) < 0) {
@@ -180,7 +228,18 @@ int attach_client(int sock, const struct engine_start *s, bool tty,
     }
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(s->in_fd, buf, FRAME_MAX);
-      if (n > 0) {
+      if (n > 0 && watch_keys) {
+        size_t out = 0;
+        if (detach_scan(&dm, (const unsigned char *) buf, (size_t) n, fwd, &out)) {
+          if (out)
+            frame_write(sock, FRAME_STDIN, fwd, (uint32_t) out);
+          *exit_code = ENGINE_DETACHED;
+          rc = 0;
+          break;
+        }
+        if (out)
+          frame_write(sock, FRAME_STDIN, fwd, (uint32_t) out);
+      } else if (n > 0) {
         frame_write(sock, FRAME_STDIN, buf, (uint32_t) n);
       } else if (n == 0 || errno != EINTR) {
         in_open = false;

@@ -89,11 +89,20 @@ int engine_container_create(struct engine *e, const struct engine_create *c,
                             char **id_out, struct wh_error **err);
 
 /* How the caller wants to be connected to a container it starts. */
+#define ENGINE_DETACH_KEYS_MAX 16
+/* *exit_code of an attach the user detached from (the container runs on). */
+#define ENGINE_DETACHED (-2)
+
 struct engine_start {
   bool attach;        /* stream output to the caller, return the exit code */
   bool attach_stdin;  /* and stdin (-i) */
   int in_fd, out_fd, err_fd; /* the caller's stdio */
   bool forward_signals; /* SIGINT/SIGTERM/... go to the container */
+  /* With a -t container and stdin attached: typing these bytes detaches
+   * the client and leaves the container running (*exit_code is then
+   * ENGINE_DETACHED). detach_len 0: docker's ctrl-p,ctrl-q. */
+  unsigned char detach_keys[ENGINE_DETACH_KEYS_MAX];
+  size_t detach_len;
 };
 
 /* Start a created (or exited) container with its monitor. With attach,
@@ -227,3 +236,8 @@ int engine_parse_add_host(const char *s, struct wh_error **err);
 int engine_parse_env_file(const char *path, json_t *env, struct wh_error **err);
 /* A signal by name ("TERM", "SIGKILL") or number. */
 int engine_parse_signal(const char *s, int *sig, struct wh_error **err);
+/* --detach-keys: comma-separated keys, each one character or ctrl-X
+ * (X one of a-z @ [ \\ ] ^ _), as docker's; into at most
+ * ENGINE_DETACH_KEYS_MAX bytes. */
+int engine_parse_detach_keys(const char *s, unsigned char *out, size_t *len,
+                             struct wh_error **err);

@@ -137,6 +137,21 @@ int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
                const char *console_socket, const char *cwd, bool detach,
                const int stdio[3], pid_t *pid_out, struct wh_error **err);
 const char *ocirt_path(const struct ctr *c);
+/* Pids in the container's cgroup, from the runtime (runtime_ps or
+ * `RUNTIME ps --format json`), so either cgroup hierarchy works. */
+int ocirt_pids(struct engine *e, const struct ctr *c, pid_t **pids, size_t *n,
+               struct wh_error **err);
+/* runc's `events --stats` object ({"type":"stats","data":{cpu,memory,
+ * pids,...}}) from the runtime's cgroup backend (v1 or v2). */
+json_t *ocirt_stats(struct engine *e, const struct ctr *c, struct wh_error **err);
+
+/* --- exec.c --- */
+/* The figures `stats` shows, taken from a runtime stats object; -1 where
+ * the runtime gave none. A limit of 0 or above 2^62 means "no limit". */
+struct stats_sample {
+  int64_t cpu_ns, mem_usage, mem_limit, pids;
+};
+void stats_sample_parse(const json_t *runtime_stats, struct stats_sample *out);
 
 /* --- monitor.c --- */
 /* Fork the monitor (double fork) for c; `client` (or -1) is a socket the

@@ -394,11 +394,69 @@ static int alloc_ip(struct engine *e, const struct ctr *c, const struct netrec *
                       F(n, "name"), F(n, "subnet"));
 }
 
+/* --network container:REF: the container whose namespace is joined. */
+static const char *joined_ref(const char *mode)
+{
+  return strncmp(mode, "container:", 10) ? NULL : mode + 10;
+}
+
+/* Check the container to join and record it by full id, as docker does
+ * (a later rename of it does not matter then). */
+static int check_joined(struct engine *e, const struct ctr *c, const char *ref,
+                        struct wh_error **err)
+{
+  json_t *pb = json_object_get(c->host_config, "PortBindings");
+  if (json_object_size(pb) > 0)
+    return wh_error_set(err, WH_ERR_INVALID, "--network container:%s: ports are published by the container that owns the namespace, not with -p", ref);
+  _cleanup_free_ char *id = NULL;
+  if (!*ref)
+    return wh_error_set(err, WH_ERR_INVALID, "--network container:: no container named");
+  if (engine_container_resolve(e, ref, &id, err) < 0)
+    return wh_error_wrap(err, "--network container:%s", ref);
+  _cleanup_free_ char *mode = NULL;
+  if (asprintf(&mode, "container:%s", id) < 0)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  json_object_set_new(c->host_config, "NetworkMode", json_string(mode));
+  return 0;
+}
+
+/* Hold the running container's namespace at our own netns path (a bind
+ * mount of its /proc/PID/ns/net), which the spec names; the namespace
+ * stays ours if that container stops. */
+static int join_netns(struct engine *e, const struct ctr *c, const char *id,
+                      struct wh_error **err)
+{
+  _cleanup_ctr_ struct ctr t = {0};
+  if (ctr_load(e, id, &t, err) < 0)
+    return wh_error_wrap(err, "--network container:%.12s", id);
+  if (strcmp(t.state, "running") || t.pid <= 0)
+    return wh_error_set(err, WH_ERR_BUSY, "--network container:%s: container is not running", t.name);
+  _cleanup_free_ char *nsdir = NULL, *nspath = net_ns_path(e, c->id);
+  char src[64];
+  snprintf(src, sizeof(src), "/proc/%d/ns/net", t.pid);
+  if (!nspath || asprintf(&nsdir, "%s/netns", e->runroot) < 0)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  if (wh_mkdir_p_at(AT_FDCWD, nsdir, 0700, err) < 0)
+    return -1;
+  int fd = open(nspath, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return wh_error_errno(err, "create %s", nspath);
+  close(fd);
+  if (mount(src, nspath, NULL, MS_BIND, NULL) < 0) {
+    wh_error_errno(err, "--network container:%s: bind mount %s", t.name, src);
+    unlink(nspath);
+    return -1;
+  }
+  return 0;
+}
+
 int net_check(struct engine *e, const struct ctr *c, struct wh_error **err)
 {
   const char *m = mode_of(c);
   if (!strcmp(m, "none") || !strcmp(m, "host"))
     return 0;
+  if (joined_ref(m))
+    return check_joined(e, c, joined_ref(m), err);
   _cleanup_netrec_ struct netrec n = {0};
   return net_lookup(e, m, &n, err);
 }
@@ -408,6 +466,10 @@ int net_setup(struct engine *e, const struct ctr *c, struct wh_error **err)
   const char *m = mode_of(c);
   if (!strcmp(m, "none") || !strcmp(m, "host"))
     return 0;
+  if (joined_ref(m)) {
+    net_teardown(e, c, NULL);
+    return join_netns(e, c, joined_ref(m), err);
+  }
   _cleanup_netrec_ struct netrec n = {0};
   if (net_lookup(e, m, &n, err) < 0)
     return -1;

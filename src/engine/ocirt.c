@@ -314,3 +314,98 @@ int ocirt_exec(struct engine *e, const struct ctr *c, const char *process_json,
   args[n++] = c->id;
   return run_rt(e, c, NULL, args, n, stdio, cwd, false, pid_out, err);
 }
+
+/* Run the runtime binary with args and return what it printed on stdout
+ * (at most 1 MiB). */
+static char *run_rt_output(struct engine *e, const struct ctr *c, char **args, size_t nargs,
+                           struct wh_error **err)
+{
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) {
+    wh_error_errno(err, "pipe");
+    return NULL;
+  }
+  int stdio[3] = {-1, p[1], -1};
+  pid_t pid;
+  int r = run_rt(e, c, NULL, args, nargs, stdio, NULL, false, &pid, err);
+  close(p[1]);
+  if (r < 0) {
+    close(p[0]);
+    return NULL;
+  }
+  size_t cap = 1 << 20, len = 0;
+  char *out = malloc(cap + 1);
+  while (out && len < cap) {
+    ssize_t n = read(p[0], out + len, cap - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    len += (size_t) n;
+  }
+  close(p[0]);
+  int st = wait_status(pid);
+  if (!out) {
+    wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+    return NULL;
+  }
+  out[len] = 0;
+  if (st != 0) {
+    free(out);
+    wh_error_set(err, WH_ERR_IO, "%s %s %s: exit status %d", ocirt_path(c), args[0], c->id, st);
+    return NULL;
+  }
+  return out;
+}
+
+int ocirt_pids(struct engine *e, const struct ctr *c, pid_t **pids, size_t *n,
+               struct wh_error **err)
+{
+  *pids = NULL;
+  *n = 0;
+  if (!ocirt_path(c)) {
+    _cleanup_free_ char *root = NULL;
+    struct runtime_ctx ctx;
+    rt_ctx(e, &ctx, &root, -1);
+    return runtime_ps(&ctx, c->id, pids, n, err);
+  }
+  char *args[] = {(char *) "ps", (char *) "--format", (char *) "json", c->id};
+  _cleanup_free_ char *out = run_rt_output(e, c, args, 4, err);
+  if (!out)
+    return -1;
+  _cleanup_json_ json_t *j = json_loads(out, 0, NULL);
+  if (!json_is_array(j))
+    return wh_error_set(err, WH_ERR_IO, "%s ps %s: not a JSON array", ocirt_path(c), c->id);
+  *pids = calloc(json_array_size(j) + 1, sizeof(pid_t));
+  if (!*pids)
+    return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+  size_t i;
+  json_t *v;
+  json_array_foreach(j, i, v)
+    if (json_is_integer(v))
+      (*pids)[(*n)++] = (pid_t) json_integer_value(v);
+  return 0;
+}
+
+json_t *ocirt_stats(struct engine *e, const struct ctr *c, struct wh_error **err)
+{
+  _cleanup_free_ char *out = NULL;
+  if (!ocirt_path(c)) {
+    _cleanup_free_ char *root = NULL;
+    struct runtime_ctx ctx;
+    rt_ctx(e, &ctx, &root, -1);
+    out = runtime_stats_json(&ctx, c->id, err);
+  } else {
+    char *args[] = {(char *) "events", (char *) "--stats", c->id};
+    out = run_rt_output(e, c, args, 3, err);
+  }
+  if (!out)
+    return NULL;
+  json_t *j = json_loads(out, 0, NULL);
+  if (!json_is_object(j)) {
+    json_decref(j);
+    wh_error_set(err, WH_ERR_IO, "stats %.12s: the runtime printed no JSON object", c->id);
+    return NULL;
+  }
+  return j;
+}

@@ -510,3 +510,34 @@ int engine_parse_signal(const char *s, int *sig, struct wh_error **err)
     }
   return wh_error_set(err, WH_ERR_INVALID, "invalid signal \"%s\"", s);
 }
+
+int engine_parse_detach_keys(const char *s, unsigned char *out, size_t *len,
+                             struct wh_error **err)
+{
+  *len = 0;
+  if (!s || !*s)
+    return wh_error_set(err, WH_ERR_INVALID, "invalid --detach-keys \"\": expected keys such as ctrl-p,ctrl-q");
+  const char *p = s;
+  while (true) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t) (end - p) : strlen(p);
+    if (*len == ENGINE_DETACH_KEYS_MAX)
+      return wh_error_set(err, WH_ERR_INVALID, "invalid --detach-keys \"%s\": more than %d keys", s, ENGINE_DETACH_KEYS_MAX);
+    if (n == 1 && (unsigned char) *p >= 0x20 && (unsigned char) *p < 0x7f) {
+      out[(*len)++] = (unsigned char) *p;
+    } else if (n == 6 && !strncmp(p, "ctrl-", 5)) {
+      char c = p[5];
+      if (c >= 'a' && c <= 'z')
+        out[(*len)++] = (unsigned char) (c - 'a' + 1);
+      else if (c == '@' || c == '[' || c == '\\' || c == ']' || c == '^' || c == '_')
+        out[(*len)++] = (unsigned char) (c - '@');
+      else
+        return wh_error_set(err, WH_ERR_INVALID, "invalid --detach-keys \"%s\": unknown key \"%.*s\"", s, (int) n, p);
+    } else {
+      return wh_error_set(err, WH_ERR_INVALID, "invalid --detach-keys \"%s\": unknown key \"%.*s\" (one character or ctrl-X)", s, (int) n, p);
+    }
+    if (!end)
+      return 0;
+    p = end + 1;
+  }
+}

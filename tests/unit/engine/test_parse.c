@@ -179,6 +179,30 @@ static void test_process_args_rules(void **state)
   wh_error_free(err);
 }
 
+static void test_detach_keys(void **state)
+{
+  (void) state;
+  unsigned char k[ENGINE_DETACH_KEYS_MAX];
+  size_t n;
+  assert_int_equal(engine_parse_detach_keys("ctrl-p,ctrl-q", k, &n, NULL), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(k[0], 0x10);
+  assert_int_equal(k[1], 0x11);
+  assert_int_equal(engine_parse_detach_keys("ctrl-@,ctrl-_,ctrl-\\,a,Z,,", k, &n, NULL), -1);
+  assert_int_equal(engine_parse_detach_keys("ctrl-@,ctrl-_,ctrl-\\,a,Z", k, &n, NULL), 0);
+  assert_int_equal(n, 5);
+  assert_memory_equal(k, "\x00\x1f\x1c" "aZ", 5);
+  const char *bad[] = {"", "ctrl-", "ctrl-1", "ctrl-pp", "ab", "ctrl-p,", "\x01",
+                       "a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct wh_error *err = NULL;
+    assert_int_equal(engine_parse_detach_keys(bad[i], k, &n, &err), -1);
+    assert_non_null(err);
+    assert_non_null(strstr(err->msg, "detach-keys"));
+    wh_error_free(err);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -189,6 +213,7 @@ int main(void)
     cmocka_unit_test(test_mount_and_tmpfs),
     cmocka_unit_test(test_ulimit_restart_device_signal),
     cmocka_unit_test(test_process_args_rules),
+    cmocka_unit_test(test_detach_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
