@@ -91,7 +91,11 @@ int main(int argc, char **argv)
 C
 cc -O2 -o "$TMP/cycle" "$TMP/cycle.c"
 
-declare -A A B RSS
+declare -A A B AC BC RSS
+med() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['results'][0]['median']*1000)" "$1"; }
+# CPU (user+system, children included: the container's process too) is
+# steadier than wall time on a loaded machine
+cpu() { python3 -c "import json,sys;r=json.load(open(sys.argv[1]))['results'][0];print((r['user']+r['system'])*1000)" "$1"; }
 for r in wharf crun runc; do
   bin=$(runtime_bin "$r")
   mkdir -p "$TMP/state-$r"
@@ -99,8 +103,10 @@ for r in wharf crun runc; do
     "$TMP/wrap $bin --root $TMP/state-$r run --bundle $TMP/bundle bench-a" >/dev/null
   hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/b-$r.json" \
     "$TMP/wrap $TMP/cycle $bin $TMP/state-$r $TMP/bundle bench-b" >/dev/null
-  A[$r]=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['results'][0]['median']*1000)" "$TMP/a-$r.json")
-  B[$r]=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['results'][0]['median']*1000)" "$TMP/b-$r.json")
+  A[$r]=$(med "$TMP/a-$r.json")
+  B[$r]=$(med "$TMP/b-$r.json")
+  AC[$r]=$(cpu "$TMP/a-$r.json")
+  BC[$r]=$(cpu "$TMP/b-$r.json")
   # peak RSS: the largest of 10 runs (GNU time, kB)
   max=0
   for i in $(seq 10); do
@@ -110,12 +116,15 @@ for r in wharf crun runc; do
   RSS[$r]=$max
 done
 
-printf '%-14s %12s %12s %12s\n' runtime "run (ms)" "cycle (ms)" "peak RSS (MB)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %10s %10s %12s %12s %14s\n' runtime "run ms" "cycle ms" "run CPU ms" "cycle CPU ms" "peak RSS MB"
 for r in wharf crun runc; do
-  printf '%-14s %12.2f %12.2f %12.2f\n' "$r" "${A[$r]}" "${B[$r]}" "$(echo "${RSS[$r]} / 1024" | bc -l)"
+  printf '%-8s %10.2f %10.2f %12.2f %12.2f %14.2f\n' "$r" "${A[$r]}" "${B[$r]}" "${AC[$r]}" \
+    "${BC[$r]}" "$(echo "${RSS[$r]} / 1024" | bc -l)"
 done
-printf '\nratios wharf/crun: run %.2f, cycle %.2f, peak RSS %.2f\n' \
+printf '\nratios wharf/crun: run %.2f, cycle %.2f (CPU %.2f, %.2f), peak RSS %.2f\n' \
   "$(echo "${A[wharf]} / ${A[crun]}" | bc -l)" "$(echo "${B[wharf]} / ${B[crun]}" | bc -l)" \
+  "$(echo "${AC[wharf]} / ${AC[crun]}" | bc -l)" "$(echo "${BC[wharf]} / ${BC[crun]}" | bc -l)" \
   "$(echo "${RSS[wharf]} / ${RSS[crun]}" | bc -l)"
 printf 'ratios wharf/runc: run %.2f, cycle %.2f, peak RSS %.2f\n' \
   "$(echo "${A[wharf]} / ${A[runc]}" | bc -l)" "$(echo "${B[wharf]} / ${B[runc]}" | bc -l)" \

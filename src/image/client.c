@@ -42,6 +42,7 @@ struct image_client {
   bool creds_loaded;
   char *cli_creds;
   char *auth_file;
+  char *ca_file; /* PEM bundle for this registry, or NULL: the system's */
   enum auth_mode auth;
   char *realm, *service;
   struct token *tokens;
@@ -140,6 +141,7 @@ void image_client_free(struct image_client *c)
   }
   free(c->cli_creds);
   free(c->auth_file);
+  free(c->ca_file);
   free(c->realm);
   free(c->service);
   free(c);
@@ -222,6 +224,8 @@ static void common_opts(struct image_client *c, CURL *e)
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
+  if (c->ca_file)
+    curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 }
@@ -572,6 +576,8 @@ int image_client_new(const char *domain, const struct image_client_opts *o,
   c->domain = strdup(domain);
   c->cli_creds = o->creds ? strdup(o->creds) : NULL;
   c->auth_file = o->auth_file ? strdup(o->auth_file) : NULL;
+  const char *ca = image_regconf_ca_file(o->conf, domain);
+  c->ca_file = ca ? strdup(ca) : NULL;
   c->easy = curl_easy_init();
   /* an explicit --tls-verify wins over the configuration */
   bool insecure = o->tls_verify == 0 ||

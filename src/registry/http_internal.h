@@ -11,3 +11,6 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
                             const char *url, const char *method,
                             const char *version, const char *upload_data,
                             size_t *upload_data_size, void **con_cls);
+/* Connection opened or closed: per-connection auth state (auth.h). */
+void http_connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code);

@@ -25,7 +25,10 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/auth.h"
+#include "registry/lifecycle.h"
 #include "registry/http_internal.h"
+#include "registry/extras.h"
 #include "registry/store_blob.h"
 #include "registry/store_meta.h"
 /* libmicrohttpd's per-connection memory pool (request headers, the read
@@ -51,6 +54,10 @@ void registry_config_init(struct registry_config *c)
   c->drain_seconds = 30;
   c->max_manifest_size = 4 * 1024 * 1024;
   c->upload_expiry_s = 24 * 3600;
+  c->gc_interval_s = 3600;
+  c->gc_grace_s = 3600;
+  c->create_on_push = true;
+  c->lifecycle_interval_s = 3600;
 }
 
 void registry_config_free(struct registry_config *c)
@@ -59,6 +66,7 @@ void registry_config_free(struct registry_config *c)
   free(c->data_dir);
   free(c->tls_cert);
   free(c->tls_key);
+  free(c->audit_log_path);
   memset(c, 0, sizeof(*c));
 }
 
@@ -160,6 +168,13 @@ int registry_start(struct registry *reg, struct wh_error **err)
     return -1;
   if (registry_recover_uploads(reg, err) < 0)
     return wh_error_wrap(err, "clean up uploads");
+  if (registry_start_extras(reg, err) < 0)
+    return -1;
+  if (c->auth) {
+    reg->auth = registry_auth_open(reg, c->create_on_push, c->lifecycle_interval_s, err);
+    if (!reg->auth || lifecycle_start(reg, err) < 0)
+      return wh_error_wrap(err, "auth");
+  }
 
   struct sockaddr_storage ss;
   if (make_sockaddr(c, &ss, err) < 0)
@@ -198,6 +213,7 @@ int registry_start(struct registry *reg, struct wh_error **err)
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_URI_LOG_CALLBACK, http_request_new, reg,
       MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, reg,
+      MHD_OPTION_NOTIFY_CONNECTION, http_connection_notify, reg,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 300,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned) 4096,
       /* Without this, libmicrohttpd on Linux never uses sendfile (it
@@ -246,6 +262,14 @@ void registry_stop(struct registry *reg)
     MHD_stop_daemon(reg->daemon);
     reg->daemon = NULL;
   }
+  /* Lifecycle runs report to the metrics and the audit log: stop them
+   * before the extras go. */
+  if (reg->auth) {
+    lifecycle_stop(reg);
+    registry_auth_close(reg->auth);
+    reg->auth = NULL;
+  }
+  registry_stop_extras(reg);
   if (reg->meta)
     meta_store_close(reg->meta);
   reg->meta = NULL;

@@ -73,4 +73,7 @@ int rt_cg_mkdir(const char *root, const char *path, struct wh_error **err);
 /* rmdir path and its now-empty parents up to (not including) the first
  * one that existed before (depth levels), after killing what's inside. */
 int rt_cg_rmdir(const char *dir, struct wh_error **err);
-/* Convert a "2MB" size to the "2MB" form of v1 file names / v2 too. */
+/* Attach a BPF_CGROUP_DEVICE program made from r's device rules (plus
+ * the default allows) to the v2 cgroup directory dir, replacing ours. */
+int rt_cgroup_bpf_devices(const char *dir, const struct oci_resources *r,
+                          struct wh_error **err);

@@ -403,6 +403,11 @@ static int apply_devices(const struct rt_cgroup *cg, const struct oci_resources 
   for (size_t i = 0; i < WH_ARRAY_SIZE(default_allow); i++)
     if (rt_cg_write(dir, "devices.allow", default_allow[i], err) < 0)
       return -1;
+  /* hybrid host: the container is in the v2 hierarchy too, where the
+   * same rules are enforced a second time by the eBPF program (the v2
+   * backend's only device control, exercised here for real) */
+  if (dir_of(cg, NULL, dir, sizeof(dir)) && access(dir, F_OK) == 0)
+    return rt_cgroup_bpf_devices(dir, r, err);
   return 0;
 }
 

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,19 @@
 static pid_t clone_fork(unsigned long flags)
 {
   return (pid_t) syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
+}
+
+/* On cgroup v2, clone3(CLONE_INTO_CGROUP) starts init in its cgroup:
+ * no write to cgroup.procs, whose write lock costs an RCU grace period.
+ * Returns -1 with ENOSYS/E2BIG/EINVAL where the kernel lacks it. */
+static pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd)
+{
+  struct clone_args a;
+  memset(&a, 0, sizeof(a));
+  a.flags = flags | CLONE_INTO_CGROUP;
+  a.exit_signal = SIGCHLD;
+  a.cgroup = (uint64_t) cgroup_fd;
+  return (pid_t) syscall(SYS_clone3, &a, sizeof(a));
 }
 
 /* UTC "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" computed by hand: glibc's
@@ -221,7 +236,19 @@ static int spawn(struct create_job *j, struct wh_error **err)
     if (own_pidns < 0 || setns(j->ns_fds[OCI_NS_PID], CLONE_NEWPID) < 0)
       return wh_error_errno(err, "join pid namespace %s", s->ns[OCI_NS_PID].path);
   }
-  j->pid = clone_fork(flags);
+  bool joined = false;
+  j->pid = -1;
+  if (j->cg.ops == &rt_cgroup_v2_ops) {
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s%s", j->cg.v2_root, j->cg.path);
+    _cleanup_close_ int cgfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (cgfd >= 0) {
+      j->pid = clone_into_cgroup(flags, cgfd);
+      joined = j->pid >= 0;
+    }
+  }
+  if (j->pid < 0)
+    j->pid = clone_fork(flags);
   int clone_errno = errno;
   if (own_pidns >= 0)
     setns(own_pidns, CLONE_NEWPID);
@@ -243,10 +270,15 @@ static int spawn(struct create_job *j, struct wh_error **err)
         write_map(j->pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0)
       return -1;
   }
-  if (j->cg.ops->join(&j->cg, j->pid, err) < 0)
-    return wh_error_wrap(err, "join cgroup");
+  /* init sets up its mounts while we put it in its cgroup */
   if (rt_sync_send(j->sync[0], RT_SYNC_GO, NULL, err) < 0)
     return -1;
+  if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0)
+    return wh_error_wrap(err, "join cgroup");
+  if (rt_sync_send(j->sync[0], RT_SYNC_CGROUP, NULL, err) < 0) {
+    /* init failed meanwhile: its message is still in the socket */
+    wh_error_freep(err);
+  }
   return parent_sync(j, err);
 }
 

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -88,6 +90,22 @@ static void container_init(struct rt_container *c)
   c->dirfd = c->lockfd = -1;
 }
 
+/* A directory <id> whose creator died: its lock is free (the creator holds
+ * it from before the name exists, see rt_container_new) and it has no
+ * state.json. Removed so the id can be used again. */
+static bool remove_if_stale(int rootfd, const char *id)
+{
+  _cleanup_close_ int dfd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0)
+    return false;
+  _cleanup_close_ int lfd = openat(dfd, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0)
+    return false;
+  if (faccessat(dfd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return false;
+  return wh_rm_rf_at(rootfd, id, NULL) == 0;
+}
+
 int rt_container_new(const struct runtime_ctx *ctx, const char *id,
                      struct rt_container *c, struct wh_error **err)
 {
@@ -97,26 +115,47 @@ int rt_container_new(const struct runtime_ctx *ctx, const char *id,
   _cleanup_close_ int rootfd = open_root(ctx, true, err);
   if (rootfd < 0)
     return -1;
-  if (mkdirat(rootfd, id, 0711) < 0) {
+  /* The directory is made under a temporary name, locked, and only then
+   * renamed to <id> (never replacing one): a directory named <id> is
+   * locked by its creator from the first moment, so one without a lock
+   * holder and without state.json is known to be stale. */
+  char tmp[64];
+  unsigned long long r = 0;
+  if (wh_random_bytes(&r, sizeof(r), err) < 0)
+    return -1;
+  snprintf(tmp, sizeof(tmp), ".new-%016llx", r);
+  if (mkdirat(rootfd, tmp, 0711) < 0)
+    return wh_error_errno(err, "state directory %s", rt_root(ctx));
+  c->dirfd = openat(rootfd, tmp, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (c->dirfd >= 0)
+    c->lockfd = openat(c->dirfd, "lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (c->dirfd < 0 || c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0) {
+    wh_error_errno(err, "state directory %s/%s", rt_root(ctx), tmp);
+    wh_rm_rf_at(rootfd, tmp, NULL);
+    rt_container_close(c);
+    return -1;
+  }
+  int rc = (int) syscall(SYS_renameat2, rootfd, tmp, rootfd, id, RENAME_NOREPLACE);
+  if (rc < 0 && errno == EEXIST && remove_if_stale(rootfd, id))
+    rc = (int) syscall(SYS_renameat2, rootfd, tmp, rootfd, id, RENAME_NOREPLACE);
+  if (rc < 0) {
     if (errno == EEXIST)
-      return wh_error_set(err, WH_ERR_EXISTS, "container %s already exists", id);
-    return wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
+      wh_error_set(err, WH_ERR_EXISTS, "container %s already exists", id);
+    else
+      wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
+    wh_rm_rf_at(rootfd, tmp, NULL);
+    rt_container_close(c);
+    return -1;
   }
   c->id = strdup(id);
   c->state_dir = state_dir_of(ctx, id);
-  c->dirfd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (!c->id || !c->state_dir || c->dirfd < 0)
-    goto fail;
-  c->lockfd = openat(c->dirfd, "lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
-    goto fail;
+  if (!c->id || !c->state_dir) {
+    wh_error_errno(err, "create");
+    wh_rm_rf_at(rootfd, id, NULL);
+    rt_container_close(c);
+    return -1;
+  }
   return 0;
-fail:
-  wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
-  unlinkat(c->dirfd, "lock", 0);
-  unlinkat(rootfd, id, AT_REMOVEDIR);
-  rt_container_close(c);
-  return -1;
 }
 
 void rt_container_close(struct rt_container *c)

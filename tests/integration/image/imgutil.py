@@ -161,6 +161,25 @@ def skopeo_push_layout(layout, tag, dest, multi=False):
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
 
+def push_raw(url, repo, img, tag="latest"):
+    """Push an Image over raw HTTP (POST then PUT per blob, then the
+    manifest), so its blobs arrive exactly as built: skopeo would compress
+    uncompressed layers on the way."""
+    import requests
+    for b in img.layers + [img.config]:
+        r = requests.post(f"{url}/v2/{repo}/blobs/uploads/")
+        assert r.status_code == 202, r.text
+        loc = r.headers["Location"]
+        if loc.startswith("/"):
+            loc = url + loc
+        r = requests.put(loc + ("&" if "?" in loc else "?") + f"digest={b.digest}", data=b.data,
+                         headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 201, r.text
+    r = requests.put(f"{url}/v2/{repo}/manifests/{tag}", data=img.manifest.data,
+                     headers={"Content-Type": img.manifest.media_type})
+    assert r.status_code == 201, r.text
+
+
 def tree_matches_tar(root, tar_data):
     """Compare an unpacked layer dir with its tar, entry by entry: type,
     content, mode, owner, link target, device numbers, mtime. Returns a

@@ -97,9 +97,16 @@ def test_multilayer_whiteouts_and_opaque_dirs(tmp_path, oci_registry, wharf):
 def test_pull_zstd_and_uncompressed(tmp_path, oci_registry, wharf, compress):
     img = Image([tar_bytes([("f", "file", "data " * 1000)]),
                  tar_bytes([("g", "file", "more")])], compress=compress)
-    push(tmp_path, oci_registry, f"c-{compress}", [img])
+    from imgutil import push_raw
+    push_raw(oci_registry.url, f"c-{compress}", img)
     wharf.run("pull", "-q", f"{oci_registry.hostport}/c-{compress}")
     check_layers(wharf, img)
+    # the layers arrived as built (zstd / plain tar), and are kept so
+    info = wharf.json("image", "inspect", f"{oci_registry.hostport}/c-{compress}")[0]
+    assert info["Digest"] == img.manifest.digest
+    for layer in img.layers:
+        with open(os.path.join(wharf.root, "blobs", "sha256", layer.digest[7:]), "rb") as f:
+            assert f.read() == layer.data
 
 
 def test_pull_by_tag_and_by_digest(tmp_path, oci_registry, wharf):

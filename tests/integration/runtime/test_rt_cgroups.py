@@ -238,3 +238,21 @@ def test_cgroup_namespace_shows_the_container_cgroup_as_root(rt, make_bundle):
     for line in r.stdout.splitlines():
         if ":memory:" in line or ":pids:" in line:
             assert line.endswith(":/"), line
+
+
+def test_unified_keys_go_to_the_v2_hierarchy(rt, make_bundle):
+    # hybrid host: `unified` keys are written in the v2 hierarchy
+    if not os.path.exists(f"{CG_V1}/unified/cgroup.controllers"):
+        pytest.skip("no v2 hierarchy")
+    b = make_bundle("sleep 100")
+    b.config["linux"]["resources"]["unified"] = {"cgroup.max.depth": "3",
+                                                 "cgroup.max.descendants": "9"}
+    b.save()
+    cid = started(rt, b)
+    assert read(f"{CG_V1}/unified/{cid}/cgroup.max.depth") == "3"
+    assert read(f"{CG_V1}/unified/{cid}/cgroup.max.descendants") == "9"
+    b2 = make_bundle("true")
+    b2.config["linux"]["resources"]["unified"] = {"no.such_file": "1"}
+    b2.save()
+    r = rt.run(b2)
+    assert r.returncode != 0 and "no.such_file" in r.stderr

@@ -48,7 +48,7 @@ def podman(tmp_path, image_tar):
         pytest.skip("podman not installed")
     # podman refuses a runroot longer than 50 characters: a short dir
     base = tempfile.mkdtemp(prefix=f"wrt-{RUN_TOKEN}-", dir="/tmp")
-    p = Podman(pathlib.Path(base), bin_path("wharf-runtime"))
+    p = Podman(pathlib.Path(base), os.path.abspath(bin_path("wharf-runtime")))
     try:
         p("import", str(image_tar), f"localhost/wrt-bb:{RUN_TOKEN}")
         yield p
@@ -147,7 +147,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 
 def test_containerd_run_exec_kill(containerd):
-    rt = bin_path("wharf-runtime")
+    rt = os.path.abspath(bin_path("wharf-runtime"))
     ctr = containerd
     name = f"wrt-{RUN_TOKEN}-ctr"
     base = ["--runtime", "io.containerd.runc.v2", "--runc-binary", rt]
