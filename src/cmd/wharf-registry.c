@@ -449,7 +449,10 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "help") == 0) {
     if (argc > 2 && strcmp(argv[2], "serve") == 0)
       fputs(usage_serve, stdout);
-    else
+    else if (argc > 2 && (strcmp(argv[2], "user") == 0 || strcmp(argv[2], "lifecycle") == 0)) {
+      char *h[] = { argv[2], (char *) "--help", NULL };
+      return (argv[2][0] == 'u' ? cmd_user : cmd_lifecycle)(2, h, NULL) < 0 ? 1 : 0;
+    } else
       fputs(usage_main, stdout);
     return 0;
   }

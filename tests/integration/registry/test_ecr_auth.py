@@ -116,8 +116,11 @@ def test_skopeo_bearer_and_policies(ecr, layout):
     ecr.aws("create-repository", "--repository-name", "locked")
     dest = f"docker://{host}/locked:v1"
     # admin pushes with a password (basic → /token → bearer)
+    before = token_requests(ecr)
     skopeo("copy", "--dest-tls-verify=false", "--dest-creds", "admin:admin-pw",
            f"oci:{layout}:v1", dest)
+    assert token_requests(ecr) > before, "skopeo should have used the bearer-token flow"
+    assert "Authorization: Bearer" not in ecr.reg.read_log()  # tokens never logged
     # no credentials: refused
     p = skopeo("inspect", "--tls-verify=false", "--no-creds", dest, ok=False)
     assert p.returncode != 0 and ("unauthorized" in p.stderr.lower() or "401" in p.stderr)
