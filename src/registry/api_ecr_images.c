@@ -261,6 +261,14 @@ static int get_ids(struct ecr_call *c, json_t **ids)
   *ids = json_object_get(c->in, "imageIds");
   if (!json_is_array(*ids) || json_array_size(*ids) < 1 || json_array_size(*ids) > 100)
     return ecr_invalid(c, "imageIds must be a list of 1 to 100 image identifiers");
+  size_t i;
+  json_t *id;
+  json_array_foreach(*ids, i, id) {
+    json_t *d = json_object_get(id, "imageDigest"), *t = json_object_get(id, "imageTag");
+    if (!json_is_object(id) || (d && !json_is_string(d)) || (t && !json_is_string(t)))
+      return ecr_invalid(c, "imageIds[%zu] must be {\"imageDigest\": string, \"imageTag\": "
+                         "string}", i);
+  }
   return 0;
 }
 
