@@ -22,33 +22,16 @@
 #include "registry/registry.h"
 #include "registry/store_ecr.h"
 
-/* The ECR actions a registry-level permission list can name; bit i of
- * auth_who.perms is actions[i]. */
-static const char *const actions[] = {
-  "BatchCheckLayerAvailability", "BatchDeleteImage", "BatchGetImage",
-  "BatchGetRepositoryScanningConfiguration", "BatchImportUpstreamImage",
-  "CompleteLayerUpload", "CreatePullThroughCacheRule", "CreateRepository",
-  "DeleteLifecyclePolicy", "DeletePullThroughCacheRule",
-  "DeleteRegistryPolicy", "DeleteRepository", "DeleteRepositoryPolicy",
-  "DescribeImageReplicationStatus", "DescribeImageScanFindings",
-  "DescribeImages", "DescribePullThroughCacheRules", "DescribeRegistry",
-  "DescribeRepositories", "GetAuthorizationToken", "GetDownloadUrlForLayer",
-  "GetLifecyclePolicy", "GetLifecyclePolicyPreview", "GetRegistryPolicy",
-  "GetRegistryScanningConfiguration", "GetRepositoryPolicy",
-  "InitiateLayerUpload", "ListImages", "ListTagsForResource", "PutImage",
-  "PutImageScanningConfiguration", "PutImageTagMutability",
-  "PutLifecyclePolicy", "PutRegistryPolicy",
-  "PutRegistryScanningConfiguration", "PutReplicationConfiguration",
-  "ReplicateImage", "SetRepositoryPolicy", "StartImageScan",
-  "StartLifecyclePolicyPreview", "TagResource", "UntagResource",
-  "UploadLayerPart",
-};
+/* Registry-level permissions are bits: bit i is the ECR action
+ * ecr_policy_known_actions()[i] (fewer than 64). */
 
 static int action_index(const char *action)
 {
+  size_t n;
+  const char *const *actions = ecr_policy_known_actions(&n);
   if (strncasecmp(action, "ecr:", 4) == 0)
     action += 4;
-  for (size_t i = 0; i < WH_ARRAY_SIZE(actions); i++)
+  for (size_t i = 0; i < n && i < 64; i++)
     if (strcasecmp(actions[i], action) == 0)
       return (int) i;
   return -1;
@@ -72,7 +55,9 @@ int auth_perm_bits(const char *perms, uint64_t *bits, bool *admin, struct wh_err
                           "ecr: action such as ecr:DescribeRepositories or ecr:*", tok);
     uint64_t b = 0;
     char full[128];
-    for (size_t i = 0; i < WH_ARRAY_SIZE(actions); i++) {
+    size_t n;
+    const char *const *actions = ecr_policy_known_actions(&n);
+    for (size_t i = 0; i < n && i < 64; i++) {
       snprintf(full, sizeof(full), "ecr:%s", actions[i]);
       if (ecr_policy_action_match(tok, full))
         b |= 1ULL << i;
