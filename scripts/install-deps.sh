@@ -14,8 +14,11 @@ PACKAGES=(
   python3-pytest python3-requests python3-botocore awscli
   skopeo podman umoci crun runc containerd busybox-static
   iproute2 nftables curl jq util-linux procps psmisc openssl
+  zstd   # image tests: zstd-compressed layers
+  qemu-system-x86   # wharf-runtime's pure cgroup v2 test tier boots a kernel
   # benchmarks
   hyperfine wrk apache2-utils nginx-light docker-registry time
+  bc     # bench/pull.sh
 )
 
 missing=()

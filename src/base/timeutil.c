@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 int64_t wh_now_mono_ns(void)
@@ -108,7 +109,12 @@ int wh_rfc3339_parse(const char *s, int64_t *ns_out)
   struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
                    .tm_hour = h, .tm_min = mi, .tm_sec = sec };
   time_t t = timegm(&tm);
-  *ns_out = ((int64_t) t - offset) * 1000000000LL + frac;
+  /* Nanoseconds since the epoch fit int64 only from 1677 to 2262; a time
+   * outside that is refused rather than wrapped. */
+  int64_t secs = (int64_t) t - offset;
+  if (secs > INT64_MAX / 1000000000LL - 1 || secs < INT64_MIN / 1000000000LL + 1)
+    goto invalid;
+  *ns_out = secs * 1000000000LL + frac;
   return 0;
 invalid:
   errno = EINVAL;

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "cmd/wharf_registry_admin.h"
 #include "registry/registry.h"
+#include "wharf_registry_cmds.h"
 
 static const char usage_main[] =
   "Usage: wharf-registry COMMAND [OPTIONS]\n"
@@ -25,6 +26,8 @@ static const char usage_main[] =
   "\n"
   "Commands:\n"
   "  serve      run the registry server in the foreground\n"
+  "  gc         collect garbage now (through the running server, if any)\n"
+  "  repo       repository settings: `repo quota NAME [BYTES|none]`\n"
   "  user       manage users, access keys and passwords (for serve --auth)\n"
   "  lifecycle  apply the repositories' lifecycle policies now\n"
   "  help       show this help, or `help COMMAND` for a command's options\n"
@@ -60,6 +63,14 @@ static const char usage_serve[] =
   "                             crash of the process; full: it also survives a\n"
   "                             power loss (SQLite synchronous=FULL and a\n"
   "                             directory fsync after every rename)\n"
+  "      --gc-interval DUR      run garbage collection this often (default 1h;\n"
+  "                             0 or off: only on demand with `wharf-registry gc`)\n"
+  "      --gc-grace DUR         never collect content pushed or linked within\n"
+  "                             this long (default 1h; 0 for tests)\n"
+  "      --gc-delete-untagged   GC also removes untagged manifests that no tag\n"
+  "                             reaches (through an index or as a referrer)\n"
+  "      --audit-log PATH       JSON-lines audit log (default DATA/audit.log;\n"
+  "                             relative to the data directory; off: none)\n"
   "      --auth                 require authentication (users from `wharf-registry\n"
   "                             user`), serve /token and the ECR API at POST /\n"
   "      --create-on-push yes|no  with --auth: create a repository on its first\n"
@@ -88,29 +99,16 @@ static int parse_uint(const char *s, const char *what, unsigned long max,
   return 0;
 }
 
-/* "90", "90s", "30m", "24h", "7d" → seconds. */
+/* "90", "90s", "30m", "24h", "7d" → seconds, at least 1. */
 static int parse_duration(const char *s, const char *what, unsigned long *out,
                           struct wh_error **err)
 {
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  unsigned long mul = 1;
-  if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-    mul = 1;
-  else if (strcmp(end, "m") == 0)
-    mul = 60;
-  else if (strcmp(end, "h") == 0)
-    mul = 3600;
-  else if (strcmp(end, "d") == 0)
-    mul = 86400;
-  else
-    mul = 0;
-  if (errno || end == s || *s == '-' || mul == 0 || v == 0 || v > 365UL * 86400 / mul)
+  if (registry_parse_duration0(s, what, out, err) < 0)
+    return -1;
+  if (*out == 0)
     return wh_error_set(err, WH_ERR_INVALID,
                         "%s: '%s' is not a duration from 1s to 365d (e.g. 90s, 30m, 24h)",
                         what, s);
-  *out = v * mul;
   return 0;
 }
 
@@ -213,6 +211,7 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
 {
   enum { OPT_THREADS = 256, OPT_DRAIN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_LOG_LEVEL,
          OPT_LOG_FORMAT, OPT_PORT_FILE, OPT_EXPIRY, OPT_MAX_MANIFEST, OPT_SYNC,
+         OPT_GC_INTERVAL, OPT_GC_GRACE, OPT_GC_UNTAGGED, OPT_AUDIT_LOG,
          OPT_AUTH, OPT_CREATE_ON_PUSH, OPT_LC_INTERVAL };
   static const struct option opts[] = {
     { "listen", required_argument, NULL, 'l' },
@@ -227,6 +226,10 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
     { "upload-expiry", required_argument, NULL, OPT_EXPIRY },
     { "max-manifest-size", required_argument, NULL, OPT_MAX_MANIFEST },
     { "sync", required_argument, NULL, OPT_SYNC },
+    { "gc-interval", required_argument, NULL, OPT_GC_INTERVAL },
+    { "gc-grace", required_argument, NULL, OPT_GC_GRACE },
+    { "gc-delete-untagged", optional_argument, NULL, OPT_GC_UNTAGGED },
+    { "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
     { "auth", no_argument, NULL, OPT_AUTH },
     { "create-on-push", required_argument, NULL, OPT_CREATE_ON_PUSH },
     { "lifecycle-interval", required_argument, NULL, OPT_LC_INTERVAL },
@@ -342,6 +345,32 @@ static int cmd_serve(int argc, char **argv, struct wh_error **err)
         goto out;
       }
       break;
+    case OPT_GC_INTERVAL:
+      if (registry_parse_duration0(optarg, "--gc-interval", &v, err) < 0)
+        goto out;
+      reg.cfg.gc_interval_s = (unsigned) v;
+      break;
+    case OPT_GC_GRACE:
+      if (registry_parse_duration0(optarg, "--gc-grace", &v, err) < 0)
+        goto out;
+      reg.cfg.gc_grace_s = (unsigned) v;
+      break;
+    case OPT_GC_UNTAGGED:
+      /* A flag, or `gc-delete-untagged = true|false` in a config file. */
+      if (!optarg || strcmp(optarg, "true") == 0)
+        reg.cfg.gc_delete_untagged = true;
+      else if (strcmp(optarg, "false") == 0)
+        reg.cfg.gc_delete_untagged = false;
+      else {
+        wh_error_set(err, WH_ERR_INVALID, "--gc-delete-untagged: '%s' is not true or false",
+                     optarg);
+        goto out;
+      }
+      break;
+    case OPT_AUDIT_LOG:
+      free(reg.cfg.audit_log_path);
+      reg.cfg.audit_log_path = strdup(optarg);
+      break;
     case OPT_AUTH:
       reg.cfg.auth = true;
       break;
@@ -447,12 +476,16 @@ int main(int argc, char **argv)
     return 0;
   }
   if (strcmp(cmd, "help") == 0) {
+    char *help_args[] = { argc > 2 ? argv[2] : NULL, (char *) "--help", NULL };
     if (argc > 2 && strcmp(argv[2], "serve") == 0)
       fputs(usage_serve, stdout);
-    else if (argc > 2 && (strcmp(argv[2], "user") == 0 || strcmp(argv[2], "lifecycle") == 0)) {
-      char *h[] = { argv[2], (char *) "--help", NULL };
-      return (argv[2][0] == 'u' ? cmd_user : cmd_lifecycle)(2, h, NULL) < 0 ? 1 : 0;
-    } else
+    else if (argc > 2 && (strcmp(argv[2], "user") == 0 || strcmp(argv[2], "lifecycle") == 0))
+      return (argv[2][0] == 'u' ? cmd_user : cmd_lifecycle)(2, help_args, NULL) < 0;
+    else if (argc > 2 && strcmp(argv[2], "gc") == 0)
+      return registry_cmd_gc(2, help_args, NULL) < 0;
+    else if (argc > 2 && strcmp(argv[2], "repo") == 0)
+      return registry_cmd_repo(2, help_args, NULL) < 0;
+    else
       fputs(usage_main, stdout);
     return 0;
   }
@@ -460,6 +493,10 @@ int main(int argc, char **argv)
   int r;
   if (strcmp(cmd, "serve") == 0) {
     r = cmd_serve(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "gc") == 0) {
+    r = registry_cmd_gc(argc - 1, argv + 1, &err);
+  } else if (strcmp(cmd, "repo") == 0) {
+    r = registry_cmd_repo(argc - 1, argv + 1, &err);
   } else if (strcmp(cmd, "user") == 0) {
     r = cmd_user(argc - 1, argv + 1, &err);
   } else if (strcmp(cmd, "lifecycle") == 0) {

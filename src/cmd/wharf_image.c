@@ -19,10 +19,10 @@
 #include "wharf_image.h"
 #include "wharf_image_util.h"
 
-int wharf_open_store(const struct wharf_globals *g, bool exclusive, struct image_store **s,
-                     struct wh_error **err)
+int wharf_open_store(const struct wharf_globals *g, enum image_store_mode mode,
+                     struct image_store **s, struct wh_error **err)
 {
-  return image_store_open(g->root, exclusive, s, err);
+  return image_store_open(g->root, mode, s, err);
 }
 
 int wharf_parse_size(const char *s, uint64_t *out, struct wh_error **err)
@@ -103,6 +103,23 @@ static const char usage_pull[] =
 
 enum { O_PLATFORM = 256, O_TLS, O_CREDS, O_AUTHFILE, O_MAXLAYER, O_FORMAT, O_DIGESTFILE };
 
+/* The registry options pull and push share. */
+static int client_option(int c, const char *arg, struct image_client_opts *o,
+                         struct wh_error **err)
+{
+  bool v;
+  switch (c) {
+  case O_TLS:
+    if (wharf_parse_bool(arg, &v, "--tls-verify", err) < 0)
+      return -1;
+    o->tls_verify = v;
+    return 0;
+  case O_CREDS: o->creds = arg; return 0;
+  case O_AUTHFILE: o->auth_file = arg; return 0;
+  default: return wh_error_set(err, WH_ERR_INTERNAL, "not a registry option");
+  }
+}
+
 int wharf_client_opts(const struct wharf_globals *g, struct image_regconf *conf,
                       struct wh_error **err)
 {
@@ -127,15 +144,12 @@ int wharf_cmd_pull(const struct wharf_globals *g, int argc, char **argv, struct 
   while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
     switch (c) {
     case O_PLATFORM: po.platform = optarg; break;
-    case O_TLS: {
-      bool v;
-      if (wharf_parse_bool(optarg, &v, "--tls-verify", err) < 0)
+    case O_TLS:
+    case O_CREDS:
+    case O_AUTHFILE:
+      if (client_option(c, optarg, &po.client, err) < 0)
         return -1;
-      po.client.tls_verify = v;
       break;
-    }
-    case O_CREDS: po.client.creds = optarg; break;
-    case O_AUTHFILE: po.client.auth_file = optarg; break;
     case O_MAXLAYER:
       if (wharf_parse_size(optarg, &po.max_layer_bytes, err) < 0)
         return -1;
@@ -153,7 +167,7 @@ int wharf_cmd_pull(const struct wharf_globals *g, int argc, char **argv, struct 
   po.client.conf = &conf;
   po.progress = quiet ? NULL : stdout;
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_WRITE, &s, err) < 0)
     return -1;
   _cleanup_free_ char *id = NULL;
   if (image_pull(s, argv[optind], &po, &id, err) < 0)
@@ -192,15 +206,12 @@ int wharf_cmd_push(const struct wharf_globals *g, int argc, char **argv, struct 
   int c;
   while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
     switch (c) {
-    case O_TLS: {
-      bool v;
-      if (wharf_parse_bool(optarg, &v, "--tls-verify", err) < 0)
+    case O_TLS:
+    case O_CREDS:
+    case O_AUTHFILE:
+      if (client_option(c, optarg, &po.client, err) < 0)
         return -1;
-      po.client.tls_verify = v;
       break;
-    }
-    case O_CREDS: po.client.creds = optarg; break;
-    case O_AUTHFILE: po.client.auth_file = optarg; break;
     case O_DIGESTFILE: digestfile = optarg; break;
     case 'q': quiet = true; break;
     case 'h': fputs(usage_push, stdout); return 0;
@@ -215,7 +226,7 @@ int wharf_cmd_push(const struct wharf_globals *g, int argc, char **argv, struct 
   po.client.conf = &conf;
   po.progress = quiet ? NULL : stdout;
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   _cleanup_free_ char *digest = NULL;
   if (image_push(s, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, &po, &digest,
@@ -293,7 +304,7 @@ int wharf_cmd_images(const struct wharf_globals *g, int argc, char **argv, struc
   if (optind != argc)
     return wh_error_set(err, WH_ERR_INVALID, "images: unexpected argument \"%s\"", argv[optind]);
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   struct image_info *v = NULL;
   size_t n = 0;
@@ -437,7 +448,7 @@ int wharf_cmd_inspect(const struct wharf_globals *g, int argc, char **argv, stru
   if (optind >= argc)
     return wh_error_set(err, WH_ERR_INVALID, "inspect: expected IMAGE");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   _cleanup_json_ json_t *a = json_array();
   for (int k = optind; k < argc; k++) {
@@ -476,7 +487,7 @@ int wharf_cmd_history(const struct wharf_globals *g, int argc, char **argv, stru
   if (optind + 1 != argc)
     return wh_error_set(err, WH_ERR_INVALID, "history: expected one IMAGE");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   struct image_info info;
   if (image_store_lookup(s, argv[optind], &info, err) < 0)

@@ -53,7 +53,7 @@ int wharf_cmd_save(const struct wharf_globals *g, int argc, char **argv, struct 
   if (!output && isatty(1))
     return wh_error_set(err, WH_ERR_INVALID, "save: refusing to write a tar to a terminal (-o FILE)");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   if (!output)
     return image_save(s, argv + optind, (size_t) (argc - optind), fmt, 1, err);
@@ -97,7 +97,7 @@ int wharf_cmd_load(const struct wharf_globals *g, int argc, char **argv, struct 
   if (fd < 0)
     return wh_error_errno(err, "load: %s", input ? input : "stdin");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_WRITE, &s, err) < 0)
     return -1;
   _cleanup_strv_ char **ids = NULL;
   if (image_load(s, fd, &ids, err) < 0)
@@ -140,7 +140,7 @@ int wharf_cmd_import(const struct wharf_globals *g, int argc, char **argv, struc
   if (fd < 0)
     return wh_error_errno(err, "import: %s", file);
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_WRITE, &s, err) < 0)
     return -1;
   _cleanup_free_ char *id = NULL;
   if (image_import(s, fd, optind + 1 < argc ? argv[optind + 1] : NULL, message, &id, err) < 0)

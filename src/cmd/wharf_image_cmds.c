@@ -9,7 +9,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "image/creds.h"
-#include "image/pull.h"
+#include "image/ref.h"
 #include "image/regconf.h"
 #include "image/store.h"
 #include "oci/reference.h"
@@ -39,7 +39,7 @@ int wharf_cmd_tag(const struct wharf_globals *g, int argc, char **argv, struct w
   if (argc - optind < 2)
     return wh_error_set(err, WH_ERR_INVALID, "tag: expected IMAGE NAME...");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_EXCLUSIVE, &s, err) < 0)
     return -1;
   _cleanup_(image_info_free) struct image_info info = {0};
   if (image_store_lookup(s, argv[optind], &info, err) < 0)
@@ -72,7 +72,7 @@ int wharf_cmd_rmi(const struct wharf_globals *g, int argc, char **argv, struct w
   if (optind >= argc)
     return wh_error_set(err, WH_ERR_INVALID, "rmi: expected IMAGE...");
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_EXCLUSIVE, &s, err) < 0)
     return -1;
   for (int k = optind; k < argc; k++) {
     _cleanup_free_ char *untagged = NULL, *deleted = NULL;
@@ -108,7 +108,7 @@ int wharf_cmd_prune(const struct wharf_globals *g, int argc, char **argv, struct
     }
   }
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, true, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_EXCLUSIVE, &s, err) < 0)
     return -1;
   size_t n = 0;
   uint64_t bytes = 0;
@@ -126,7 +126,7 @@ int wharf_cmd_df(const struct wharf_globals *g, int argc, char **argv, struct wh
   if (r != 0)
     return r < 0 ? -1 : 0;
   _cleanup_store_ struct image_store *s = NULL;
-  if (wharf_open_store(g, false, &s, err) < 0)
+  if (wharf_open_store(g, IMAGE_STORE_READ, &s, err) < 0)
     return -1;
   struct image_store_usage u;
   if (image_store_df(s, &u, err) < 0)

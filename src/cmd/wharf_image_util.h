@@ -10,8 +10,10 @@
 struct image_store;
 struct image_regconf;
 
-int wharf_open_store(const struct wharf_globals *g, bool exclusive, struct image_store **s,
-                     struct wh_error **err);
+#include "image/store.h"
+
+int wharf_open_store(const struct wharf_globals *g, enum image_store_mode mode,
+                     struct image_store **s, struct wh_error **err);
 int wharf_client_opts(const struct wharf_globals *g, struct image_regconf *conf,
                       struct wh_error **err);
 int wharf_parse_size(const char *s, uint64_t *out, struct wh_error **err);

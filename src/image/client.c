@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "image/challenge.h"
 #include "image/creds.h"
 #include "image/manifest.h"
 #include "image/regconf.h"
@@ -41,6 +42,7 @@ struct image_client {
   bool creds_loaded;
   char *cli_creds;
   char *auth_file;
+  char *ca_file; /* PEM bundle for this registry, or NULL: the system's */
   enum auth_mode auth;
   char *realm, *service;
   struct token *tokens;
@@ -139,6 +141,7 @@ void image_client_free(struct image_client *c)
   }
   free(c->cli_creds);
   free(c->auth_file);
+  free(c->ca_file);
   free(c->realm);
   free(c->service);
   free(c);
@@ -221,6 +224,8 @@ static void common_opts(struct image_client *c, CURL *e)
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
+  if (c->ca_file)
+    curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 }
@@ -243,57 +248,20 @@ static int load_creds(struct image_client *c, struct wh_error **err)
   return 0;
 }
 
-/* Parse `Bearer realm="…",service="…",scope="…"` (or Basic). */
+/* Take a 401's challenge: Basic, or Bearer with its token endpoint. */
 static int parse_challenge(struct image_client *c, const char *h, struct wh_error **err)
 {
-  if (strncasecmp(h, "Basic", 5) == 0) {
+  struct image_challenge ch;
+  if (image_challenge_parse(h, &ch, err) < 0)
+    return wh_error_wrap(err, "%s", c->domain);
+  if (ch.scheme == IMAGE_AUTH_BASIC) {
     c->auth = AUTH_BASIC;
     return 0;
   }
-  if (strncasecmp(h, "Bearer", 6) != 0)
-    return wh_error_set(err, WH_ERR_UNSUPPORTED, "%s: unsupported auth challenge \"%.100s\"",
-                        c->domain, h);
-  const char *p = h + 6;
   free(c->realm);
   free(c->service);
-  c->realm = c->service = NULL;
-  while (*p) {
-    while (*p == ' ' || *p == ',')
-      p++;
-    const char *eq = strchr(p, '=');
-    if (!eq)
-      break;
-    size_t klen = (size_t) (eq - p);
-    const char *v = eq + 1;
-    struct wh_buf val = WH_BUF_INIT;
-    if (*v == '"') {
-      v++;
-      while (*v && *v != '"') {
-        if (*v == '\\' && v[1])
-          v++;
-        wh_buf_append_char(&val, *v++);
-      }
-      if (*v == '"')
-        v++;
-    } else {
-      while (*v && *v != ',')
-        wh_buf_append_char(&val, *v++);
-    }
-    char *s = wh_buf_steal(&val);
-    if (klen == 5 && strncasecmp(p, "realm", 5) == 0) {
-      free(c->realm);
-      c->realm = s;
-    } else if (klen == 7 && strncasecmp(p, "service", 7) == 0) {
-      free(c->service);
-      c->service = s;
-    } else {
-      free(s);
-    }
-    p = v;
-  }
-  if (!c->realm || (strncmp(c->realm, "https://", 8) != 0 && strncmp(c->realm, "http://", 7) != 0))
-    return wh_error_set(err, WH_ERR_INVALID, "%s: bearer challenge without an http(s) realm",
-                        c->domain);
+  c->realm = ch.realm;
+  c->service = ch.service;
   c->auth = AUTH_BEARER;
   return 0;
 }
@@ -608,8 +576,12 @@ int image_client_new(const char *domain, const struct image_client_opts *o,
   c->domain = strdup(domain);
   c->cli_creds = o->creds ? strdup(o->creds) : NULL;
   c->auth_file = o->auth_file ? strdup(o->auth_file) : NULL;
+  const char *ca = image_regconf_ca_file(o->conf, domain);
+  c->ca_file = ca ? strdup(ca) : NULL;
   c->easy = curl_easy_init();
-  bool insecure = o->tls_verify == 0 || image_regconf_insecure(o->conf, domain);
+  /* an explicit --tls-verify wins over the configuration */
+  bool insecure = o->tls_verify == 0 ||
+                  (o->tls_verify < 0 && image_regconf_insecure(o->conf, domain));
   c->verify = !insecure;
   if (!c->domain || !c->easy || asprintf(&c->base, "https://%s", domain) < 0) {
     image_client_free(c);

@@ -21,34 +21,30 @@
 #define CONFIG_MAX (1u << 20)
 #define HELPER_OUT_MAX (64u << 10)
 
-static char *default_auth_file(void)
+/* $ENV/leaf when ENV is set, else $HOME/home_rel/leaf. */
+static char *config_path(const char *env, const char *home_rel, const char *leaf)
 {
-  const char *x = getenv("XDG_CONFIG_HOME");
+  const char *e = getenv(env);
   const char *home = getenv("HOME");
   char *p = NULL;
-  if (x && *x) {
-    if (asprintf(&p, "%s/wharf/auth.json", x) < 0)
+  if (e && *e) {
+    if (asprintf(&p, "%s/%s", e, leaf) < 0)
       return NULL;
   } else if (home && *home) {
-    if (asprintf(&p, "%s/.config/wharf/auth.json", home) < 0)
+    if (asprintf(&p, "%s/%s/%s", home, home_rel, leaf) < 0)
       return NULL;
   }
   return p;
 }
 
+static char *default_auth_file(void)
+{
+  return config_path("XDG_CONFIG_HOME", ".config", "wharf/auth.json");
+}
+
 static char *docker_config_file(void)
 {
-  const char *d = getenv("DOCKER_CONFIG");
-  const char *home = getenv("HOME");
-  char *p = NULL;
-  if (d && *d) {
-    if (asprintf(&p, "%s/config.json", d) < 0)
-      return NULL;
-  } else if (home && *home) {
-    if (asprintf(&p, "%s/.docker/config.json", home) < 0)
-      return NULL;
-  }
-  return p;
+  return config_path("DOCKER_CONFIG", ".docker", "config.json");
 }
 
 /* A missing file is an empty object; a broken one is an error. */

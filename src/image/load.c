@@ -24,7 +24,7 @@
 #include "base/timeutil.h"
 #include "image/ingest.h"
 #include "image/manifest.h"
-#include "image/pull.h"
+#include "image/ref.h"
 #include "image/store.h"
 #include "image/unpack.h"
 #include "oci/mediatype.h"

@@ -1,12 +1,12 @@
 /* image/ref.c: turning what a user typed into registry references (see
- * pull.h). */
+ * ref.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
-#include "image/pull.h"
+#include "image/ref.h"
 #include "image/regconf.h"
 #include "oci/reference.h"
 

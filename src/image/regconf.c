@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@ void image_regconf_free(struct image_regconf *c)
 {
   wh_strvfreep(&c->search);
   wh_strvfreep(&c->insecure);
+  wh_strvfreep(&c->ca_files);
 }
 
 static char **strv_from_array(json_t *a, bool *ok)
@@ -59,7 +61,9 @@ int image_regconf_load(const char *path, struct image_regconf *out, struct wh_er
       wh_error_free(e);
       out->search = calloc(1, sizeof(char *));
       out->insecure = calloc(1, sizeof(char *));
-      return out->search && out->insecure ? 0 : wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+      out->ca_files = calloc(1, sizeof(char *));
+      return out->search && out->insecure && out->ca_files
+                 ? 0 : wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
     }
     if (err && !*err)
       *err = e;
@@ -84,9 +88,10 @@ int image_regconf_load(const char *path, struct image_regconf *out, struct wh_er
     image_regconf_free(out);
     return wh_error_set(err, WH_ERR_INVALID, "%s: registries: expected an object", path);
   }
-  size_t n = json_object_size(regs), k = 0;
+  size_t n = json_object_size(regs), k = 0, kc = 0;
   out->insecure = calloc(n + 1, sizeof(char *));
-  if (!out->insecure) {
+  out->ca_files = calloc(n + 1, sizeof(char *));
+  if (!out->insecure || !out->ca_files) {
     image_regconf_free(out);
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   }
@@ -99,8 +104,28 @@ int image_regconf_load(const char *path, struct image_regconf *out, struct wh_er
     }
     if (json_is_true(json_object_get(val, "insecure")))
       out->insecure[k++] = strdup(key);
+    json_t *ca = json_object_get(val, "ca-file");
+    if (ca && !json_is_string(ca)) {
+      image_regconf_free(out);
+      return wh_error_set(err, WH_ERR_INVALID, "%s: registries.%s.ca-file: expected a path", path,
+                          key);
+    }
+    if (ca && asprintf(&out->ca_files[kc++], "%s=%s", key, json_string_value(ca)) < 0) {
+      out->ca_files[--kc] = NULL;
+      image_regconf_free(out);
+      return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+    }
   }
   return 0;
+}
+
+const char *image_regconf_ca_file(const struct image_regconf *c, const char *domain)
+{
+  size_t n = strlen(domain);
+  for (char **p = c ? c->ca_files : NULL; p && *p; p++)
+    if (strncmp(*p, domain, n) == 0 && (*p)[n] == '=')
+      return *p + n + 1;
+  return NULL;
 }
 
 bool image_regconf_insecure(const struct image_regconf *c, const char *domain)

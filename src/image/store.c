@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/digest.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/id.h"
@@ -139,7 +138,7 @@ int store_sweep(struct image_store *s, struct wh_error **err)
   return 0;
 }
 
-int image_store_open(const char *root, bool exclusive, struct image_store **out,
+int image_store_open(const char *root, enum image_store_mode mode, struct image_store **out,
                      struct wh_error **err)
 {
   if (wh_mkdir_p_at(AT_FDCWD, root, 0700, err) < 0)
@@ -156,9 +155,18 @@ int image_store_open(const char *root, bool exclusive, struct image_store **out,
     goto fail;
   }
   s->lockfd = openat(s->rootfd, "wharf.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (s->lockfd < 0 || flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
-    wh_error_errno(err, "image store %s: lock", root);
-    goto fail;
+  /* A writer sweeps only when it gets the store to itself at once; with
+   * another writer or reader at work it skips the sweep rather than wait
+   * (the next uncontended writer does it). */
+  bool exclusive = false;
+  if (s->lockfd >= 0 && mode == IMAGE_STORE_WRITE)
+    exclusive = flock(s->lockfd, LOCK_EX | LOCK_NB) == 0;
+  if (!exclusive) {
+    exclusive = mode == IMAGE_STORE_EXCLUSIVE;
+    if (s->lockfd < 0 || flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+      wh_error_errno(err, "image store %s: lock", root);
+      goto fail;
+    }
   }
   blobs = open_dir(s->rootfd, "blobs", err);
   if (blobs < 0)
@@ -184,6 +192,12 @@ int image_store_open(const char *root, bool exclusive, struct image_store **out,
      * is what an interrupted writer left. */
     if (sweep_dir(s, s->tmpfd, "", NULL, err) < 0 || store_sweep(s, err) < 0)
       goto fail;
+  }
+  /* converting to shared lets readers in; no other writer can sweep (it
+   * needs the exclusive lock) until we are done */
+  if (mode == IMAGE_STORE_WRITE && exclusive && flock(s->lockfd, LOCK_SH) < 0) {
+    wh_error_errno(err, "image store %s: lock", root);
+    goto fail;
   }
   *out = s;
   return 0;
@@ -301,25 +315,6 @@ int image_store_blob_adopt(struct image_store *s, const char *tmpname, const cha
     return wh_error_errno(err, "blob %s: rename into place", digest);
   }
   return 0;
-}
-
-int image_store_blob_put(struct image_store *s, const char *digest, const void *data,
-                         size_t len, struct wh_error **err)
-{
-  char got[WH_DIGEST_STR_MAX];
-  if (wh_digest_buf(WH_SHA256, data, len, got, err) < 0)
-    return -1;
-  if (strcmp(got, digest) != 0)
-    return wh_error_set(err, WH_ERR_DIGEST, "blob %s: content has digest %s", digest, got);
-  _cleanup_free_ char *name = NULL;
-  _cleanup_close_ int fd = image_store_tmp_file(s, "blob", &name, err);
-  if (fd < 0)
-    return -1;
-  if (wh_write_all(fd, data, len, err) < 0) {
-    unlinkat(s->tmpfd, name, 0);
-    return wh_error_wrap(err, "blob %s", digest);
-  }
-  return image_store_blob_adopt(s, name, digest, err);
 }
 
 int image_store_layer_adopt(struct image_store *s, const char *tmpname, const char *chain_id,

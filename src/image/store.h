@@ -24,9 +24,18 @@
 struct wh_error;
 struct image_store;
 
-/* Open (creating) the store. exclusive: take the writer lock and sweep
- * leftovers of interrupted writers. */
-int image_store_open(const char *root, bool exclusive, struct image_store **out,
+/* How a command uses the store (the flock on wharf.lock):
+ *   READ       shared: images, inspect, push, save.
+ *   WRITE      pull, load, import: when the store is free, exclusive just
+ *              long enough to sweep what interrupted writers left (skipped
+ *              when anyone else is in), then shared, so readers and other
+ *              pulls run alongside; files are only added.
+ *   EXCLUSIVE  rmi, prune, tag: held throughout, because removal sweeps
+ *              files without rows and must not see another writer's
+ *              renamed-but-uncommitted ones. */
+enum image_store_mode { IMAGE_STORE_READ = 0, IMAGE_STORE_EXCLUSIVE = 1, IMAGE_STORE_WRITE = 2 };
+
+int image_store_open(const char *root, enum image_store_mode mode, struct image_store **out,
                      struct wh_error **err);
 void image_store_close(struct image_store *s);
 static inline void image_store_closep(struct image_store **s)

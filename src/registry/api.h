@@ -38,6 +38,9 @@ int api_tags_list(struct request *r);
 int api_catalog(struct request *r);
 int api_referrers(struct request *r);
 
+/* api_metrics.c: GET /metrics */
+int api_metrics_get(struct request *r);
+
 /* api_common.c: checks that reply with the spec's error on failure and
  * return -1 (0 when the input is good). */
 int api_check_name(struct request *r);
@@ -46,5 +49,8 @@ int api_check_digest(struct request *r, const char *s, struct oci_digest *out);
  * anything unexpected → 500 with the details only in the log (never a
  * path in a reply). Frees e. Returns -1. */
 int api_store_error(struct request *r, struct wh_error *e, enum reg_code not_found);
+/* A failed quota check: DENIED → 403 DENIED with the message (and an
+ * audit line naming digest, if any), else as api_store_error. */
+int api_quota_error(struct request *r, struct wh_error *e, const char *digest);
 /* ?n= of the paginated lists: absent → dflt; replies 400 when bad. */
 int api_page_size(struct request *r, size_t dflt, size_t *n);

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "registry/audit.h"
 #include "registry/range.h"
 #include "registry/registry.h"
 #include "registry/store_blob.h"
@@ -94,6 +95,7 @@ int api_blob_delete(struct request *r)
    * collection removes them once no repository links them. */
   if (meta_blob_unlink(r->reg->meta, r->match.name, d.str, &e) < 0)
     return api_store_error(r, e, REG_BLOB_UNKNOWN);
+  audit_log(r->reg, "blob_delete", r->principal, r->match.name, "digest", d.str, NULL);
   reply_header(r, "Docker-Content-Digest", d.str);
   return reply_empty(r, 202, 0);
 }

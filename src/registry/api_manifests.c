@@ -6,6 +6,7 @@
  * returns the raw bytes, replied from memory. */
 #include "registry/api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "base/error.h"
 #include "oci/mediatype.h"
 #include "oci/reference.h"
+#include "registry/audit.h"
 #include "registry/auth.h"
 #include "registry/manifest.h"
 #include "registry/registry.h"
@@ -163,7 +165,16 @@ int api_manifest_put_end(struct request *r)
     .children = mi.children,
     .n_children = mi.n_children,
   };
-  int rc = meta_manifest_put(r->reg->meta, &p, &e);
+  int rc = registry_quota_check(r->reg, r->match.name, st->body.len, &e);
+  if (rc < 0) {
+    manifest_info_clear(&mi);
+    return api_quota_error(r, e, got);
+  }
+  rc = meta_manifest_put(r->reg->meta, &p, &e);
+  if (rc == 0)
+    audit_log_json(r->reg, "push", r->principal, r->match.name,
+                   json_pack("{s:s?, s:s, s:s, s:I}", "tag", p.tag, "digest", got,
+                             "media_type", mi.media_type, "size", (json_int_t) st->body.len));
   if (rc == 0 && mi.subject)
     reply_header(r, "OCI-Subject", mi.subject);
   manifest_info_clear(&mi);
@@ -185,5 +196,9 @@ int api_manifest_delete(struct request *r)
                      : meta_tag_delete(r->reg->meta, r->match.name, r->match.ref, &e);
   if (rc < 0)
     return api_store_error(r, e, REG_MANIFEST_UNKNOWN);
+  if (is_digest)
+    audit_log(r->reg, "delete", r->principal, r->match.name, "digest", d.str, NULL);
+  else
+    audit_log(r->reg, "tag_delete", r->principal, r->match.name, "tag", r->match.ref, NULL);
   return reply_empty(r, 202, 0);
 }

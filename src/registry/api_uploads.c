@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "oci/reference.h"
+#include "registry/gc.h"
 #include "registry/range.h"
 #include "registry/registry.h"
 #include "registry/store_blob.h"
@@ -91,7 +92,14 @@ static int mount(struct request *r, const char *digest_s, const char *from, bool
     return reply_errorf(r, REG_NAME_INVALID, "from=%.100s is not a valid repository name", from);
   uint64_t size;
   struct wh_error *e = NULL;
-  if (meta_blob_get(r->reg->meta, from, d.str, &size, &e) < 0) {
+  /* Check and link under the GC lock: GC never deletes the file between
+   * the two (gc.h). */
+  gc_push_lock(r->reg);
+  int rc = meta_blob_get(r->reg->meta, from, d.str, &size, &e);
+  if (rc == 0)
+    rc = meta_blob_link(r->reg->meta, r->match.name, d.str, size, &e) < 0 ? -2 : 0;
+  gc_push_unlock(r->reg);
+  if (rc == -1) {
     /* Not there to mount: the spec says open an upload session instead. */
     if (e->kind == WH_ERR_NOT_FOUND) {
       wh_error_free(e);
@@ -99,7 +107,7 @@ static int mount(struct request *r, const char *digest_s, const char *from, bool
     }
     return api_store_error(r, e, REG_BLOB_UNKNOWN);
   }
-  if (meta_blob_link(r->reg->meta, r->match.name, d.str, size, &e) < 0)
+  if (rc < 0)
     return api_store_error(r, e, REG_BLOB_UNKNOWN);
   *done = true;
   return reply_created(r, d.str);
@@ -112,6 +120,9 @@ int api_upload_post_begin(struct request *r)
   struct registry *reg = r->reg;
   int64_t now = wh_now_real_ns();
   maybe_reap(reg, now);
+  struct wh_error *qe = NULL;
+  if (registry_quota_check(reg, r->match.name, 0, &qe) < 0)
+    return api_quota_error(r, qe, NULL);
   const char *mnt = request_query(r, "mount");
   const char *from = request_query(r, "from");
   if (mnt && from) {
@@ -166,7 +177,11 @@ static int finish(struct request *r, struct upload_state *st)
   st->w = NULL; /* commit consumes it, on failure too */
   uint64_t size;
   int64_t t0 = wh_now_mono_ns();
+  /* From the file in place to its link, GC's sweep waits (gc.h): it
+   * never deletes a blob whose link is about to be written. */
+  gc_push_lock(r->reg);
   if (blob_commit(w, st->digest.str, &size, &e) < 0) {
+    gc_push_unlock(r->reg);
     if (!st->monolithic)
       meta_upload_delete(r->reg->meta, st->id, NULL);
     return api_store_error(r, e, REG_BLOB_UPLOAD_UNKNOWN);
@@ -175,7 +190,9 @@ static int finish(struct request *r, struct upload_state *st)
    * is written: a crash in between leaves an unlinked blob, never a link
    * to missing bytes. */
   int64_t t1 = wh_now_mono_ns();
-  if (meta_blob_link(r->reg->meta, r->match.name, st->digest.str, size, &e) < 0)
+  int linked = meta_blob_link(r->reg->meta, r->match.name, st->digest.str, size, &e);
+  gc_push_unlock(r->reg);
+  if (linked < 0)
     return api_store_error(r, e, REG_BLOB_UNKNOWN);
   wh_log(WH_LOG_DEBUG, "upload", "blob %s: %llu bytes, body %.1f ms, commit %.1f ms, link %.1f ms",
          st->digest.str, (unsigned long long) size, (double) (t0 - r->start_ns) / 1e6,

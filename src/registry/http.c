@@ -17,6 +17,7 @@
 #include "base/timeutil.h"
 #include "registry/auth.h"
 #include "registry/http_internal.h"
+#include "registry/metrics.h"
 #include "registry/registry.h"
 
 const char *request_header(struct request *r, const char *name)
@@ -250,9 +251,18 @@ static void request_free(struct request *r)
     free(r->headers[i].value);
   }
   free(r->headers);
+  free(r->principal);
   free(r->path);
   free(r->uri);
   free(r);
+}
+
+/* A request that sends blob bytes (the uploads_in_progress gauge). */
+static bool is_upload(enum route_kind kind, const char *method)
+{
+  return (kind == ROUTE_UPLOADS || kind == ROUTE_UPLOAD) && method &&
+         (strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||
+          strcmp(method, "PUT") == 0);
 }
 
 static void access_log(struct request *r, enum MHD_RequestTerminationCode toe)
@@ -291,6 +301,13 @@ void http_request_completed(void *cls, struct MHD_Connection *conn,
     return;
   access_log(r, toe);
   struct registry *reg = r->reg;
+  if (reg->metrics) {
+    enum route_kind k = r->match.kind;
+    metrics_request(reg->metrics, k, r->method, r->status, r->bytes_in, r->bytes_out,
+                    wh_now_mono_ns() - r->start_ns);
+    if (is_upload(k, r->method))
+      metrics_upload_ended(reg->metrics);
+  }
   request_free(r);
   atomic_fetch_sub(&reg->inflight, 1);
   *con_cls = NULL;
@@ -322,6 +339,8 @@ static void request_begin(struct request *r, const char *url, const char *method
     return;
   }
   enum route_kind kind = route_parse(r->path, &r->match);
+  if (is_upload(kind, method))
+    metrics_upload_started(r->reg->metrics);
   if (kind == ROUTE_NONE && r->reg->auth) {
     /* /token and the ECR API (POST /) exist only with --auth. */
     r->handler = auth_extra_route(r->path, method);

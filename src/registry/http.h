@@ -42,7 +42,8 @@ enum route_kind {
   ROUTE_UPLOADS,     /* /v2/<name>/blobs/uploads/ */
   ROUTE_UPLOAD,      /* /v2/<name>/blobs/uploads/<uuid> */
   ROUTE_REFERRERS,   /* /v2/<name>/referrers/<digest> */
-  ROUTE_EXTRA,       /* outside /v2/: /metrics, /token, ECR's POST / … */
+  ROUTE_METRICS,     /* /metrics (Prometheus) */
+  ROUTE_EXTRA,       /* outside /v2/: /token, ECR's POST / … */
   ROUTE_KIND_COUNT
 };
 
@@ -74,6 +75,7 @@ struct request {
   const struct route_handler *handler;
   int64_t start_ns;          /* monotonic */
   uint64_t bytes_in;
+  char *principal;           /* who made it (auth sets it; owned); NULL: anonymous */
   /* reply state */
   bool replied;
   unsigned status;

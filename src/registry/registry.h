@@ -13,6 +13,10 @@ struct wh_error;
 struct MHD_Daemon;
 struct blob_store;
 struct meta_store;
+struct audit_log;
+struct metrics;
+struct gc_sched;
+struct meta_gc;
 struct registry_auth;
 
 struct registry_config {
@@ -26,6 +30,11 @@ struct registry_config {
   bool sync_full;             /* fsync the directory after every change too */
   char *tls_cert;             /* PEM files; both or neither */
   char *tls_key;
+  /* Beyond Distribution (gc.h, audit.h, metrics.h, quota in docs). */
+  char *audit_log_path;       /* NULL: <data>/audit.log; "off": none */
+  unsigned gc_interval_s;     /* 0: no scheduled GC */
+  unsigned gc_grace_s;        /* content younger than this is never collected */
+  bool gc_delete_untagged;    /* GC also removes unreachable untagged manifests */
   /* issue 7 (auth.h): --auth, creating repositories on first push, the
    * lifecycle schedule (seconds; 0 off) */
   bool auth;
@@ -50,6 +59,10 @@ struct registry {
    * keep-alive connections are not counted, so a drain waits only for
    * real work. */
   _Atomic long inflight;
+  struct audit_log *audit;    /* audit.h; NULL when off */
+  struct metrics *metrics;    /* metrics.h; NULL in commands without a server */
+  struct gc_sched *gc;        /* gc.h: the GC thread and its lock */
+  struct meta_gc *quota;      /* quota.c's own metadata connection */
   struct registry_auth *auth; /* NULL without --auth (auth.h) */
 };
 
@@ -59,6 +72,12 @@ void registry_reap_uploads(struct registry *reg, int64_t before_ns);
 /* At start: remove expired sessions, upload files without a session (a
  * crash mid-request) and sessions without a file. */
 int registry_recover_uploads(struct registry *reg, struct wh_error **err);
+
+/* quota.c: 0 if repo may grow by `adding` bytes (or has no quota);
+ * WH_ERR_DENIED with a message that gives the quota and the usage if
+ * not. */
+int registry_quota_check(struct registry *reg, const char *repo, uint64_t adding,
+                         struct wh_error **err);
 
 /* Open the data directory and start serving on the configured address.
  * The caller must ignore SIGPIPE first (blob downloads use sendfile,

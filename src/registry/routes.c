@@ -28,6 +28,8 @@ static char *rfind_segment(char *start, char *end, const char *kw)
 enum route_kind route_parse(char *path, struct route_match *m)
 {
   memset(m, 0, sizeof(*m));
+  if (strcmp(path, "/metrics") == 0)
+    return m->kind = ROUTE_METRICS;
   if (strncmp(path, "/v2", 3) != 0)
     return m->kind = ROUTE_NONE;
   char *p = path + 3;
@@ -104,7 +106,8 @@ const char *route_kind_name(enum route_kind kind)
     [ROUTE_CATALOG] = "catalog",   [ROUTE_TAGS] = "tags",
     [ROUTE_MANIFEST] = "manifest", [ROUTE_BLOB] = "blob",
     [ROUTE_UPLOADS] = "uploads",   [ROUTE_UPLOAD] = "upload",
-    [ROUTE_REFERRERS] = "referrers", [ROUTE_EXTRA] = "extra",
+    [ROUTE_REFERRERS] = "referrers", [ROUTE_METRICS] = "metrics",
+    [ROUTE_EXTRA] = "extra",
   };
   return (unsigned) kind < ROUTE_KIND_COUNT ? names[kind] : "none";
 }
@@ -132,6 +135,8 @@ static const struct {
   { ROUTE_UPLOAD, { "GET", NULL, NULL, api_upload_get } },
   { ROUTE_UPLOAD, { "DELETE", NULL, NULL, api_upload_delete } },
   { ROUTE_REFERRERS, { "GET", NULL, NULL, api_referrers } },
+  { ROUTE_METRICS, { "GET", NULL, NULL, api_metrics_get } },
+  { ROUTE_METRICS, { "HEAD", NULL, NULL, api_metrics_get } },
 };
 
 const struct route_handler *route_lookup(enum route_kind kind,

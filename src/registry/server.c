@@ -28,6 +28,7 @@
 #include "registry/auth.h"
 #include "registry/lifecycle.h"
 #include "registry/http_internal.h"
+#include "registry/extras.h"
 #include "registry/store_blob.h"
 #include "registry/store_meta.h"
 /* libmicrohttpd's per-connection memory pool (headers and the read
@@ -47,6 +48,8 @@ void registry_config_init(struct registry_config *c)
   c->drain_seconds = 30;
   c->max_manifest_size = 4 * 1024 * 1024;
   c->upload_expiry_s = 24 * 3600;
+  c->gc_interval_s = 3600;
+  c->gc_grace_s = 3600;
   c->create_on_push = true;
   c->lifecycle_interval_s = 3600;
 }
@@ -57,6 +60,7 @@ void registry_config_free(struct registry_config *c)
   free(c->data_dir);
   free(c->tls_cert);
   free(c->tls_key);
+  free(c->audit_log_path);
   memset(c, 0, sizeof(*c));
 }
 
@@ -158,6 +162,8 @@ int registry_start(struct registry *reg, struct wh_error **err)
     return -1;
   if (registry_recover_uploads(reg, err) < 0)
     return wh_error_wrap(err, "clean up uploads");
+  if (registry_start_extras(reg, err) < 0)
+    return -1;
   if (c->auth) {
     reg->auth = registry_auth_open(reg, c->create_on_push, c->lifecycle_interval_s, err);
     if (!reg->auth || lifecycle_start(reg, err) < 0)
@@ -250,11 +256,14 @@ void registry_stop(struct registry *reg)
     MHD_stop_daemon(reg->daemon);
     reg->daemon = NULL;
   }
+  /* Lifecycle runs report to the metrics and the audit log: stop them
+   * before the extras go. */
   if (reg->auth) {
     lifecycle_stop(reg);
     registry_auth_close(reg->auth);
     reg->auth = NULL;
   }
+  registry_stop_extras(reg);
   if (reg->meta)
     meta_store_close(reg->meta);
   reg->meta = NULL;

@@ -55,6 +55,14 @@ struct blob_store_ops {
   /* Ids of all uploads (for cleaning up after a restart). */
   int (*upload_list)(struct blob_store *s, char ***ids, struct wh_error **err);
   void (*close)(struct blob_store *s);
+  /* Garbage collection (gc.c): delete a committed blob, *size its size
+   * (NOT_FOUND if absent); and call fn for each committed blob last
+   * modified before before_ns (fn returns < 0 to stop). */
+  int (*remove)(struct blob_store *s, const char *digest, uint64_t *size,
+                struct wh_error **err);
+  int (*walk)(struct blob_store *s, int64_t before_ns,
+              int (*fn)(void *cls, const char *digest, uint64_t size), void *cls,
+              struct wh_error **err);
 };
 
 struct blob_store {
@@ -93,6 +101,13 @@ static inline int blob_upload_delete(struct blob_store *s, const char *id,
 static inline int blob_upload_list(struct blob_store *s, char ***ids,
                                    struct wh_error **err)
 { return s->ops->upload_list(s, ids, err); }
+static inline int blob_remove(struct blob_store *s, const char *digest,
+                              uint64_t *size, struct wh_error **err)
+{ return s->ops->remove(s, digest, size, err); }
+static inline int blob_walk(struct blob_store *s, int64_t before_ns,
+                            int (*fn)(void *cls, const char *digest, uint64_t size),
+                            void *cls, struct wh_error **err)
+{ return s->ops->walk(s, before_ns, fn, cls, err); }
 static inline void blob_store_close(struct blob_store *s)
 { if (s) s->ops->close(s); }
 

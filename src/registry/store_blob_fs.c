@@ -652,6 +652,106 @@ static void fs_close(struct blob_store *bs)
   free(s);
 }
 
+/* --- garbage collection ------------------------------------------------ */
+
+static int fs_remove(struct blob_store *bs, const char *digest, uint64_t *size,
+                     struct wh_error **err)
+{
+  struct fs_store *s = (struct fs_store *) bs;
+  char dir[16], file[WH_DIGEST_MAX_HEX + 1], path[16 + WH_DIGEST_MAX_HEX + 2];
+  if (blob_path(digest, dir, file, NULL, err) < 0)
+    return -1;
+  snprintf(path, sizeof(path), "%s/%s", dir, file);
+  struct stat st;
+  if (fstatat(s->blobs_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return wh_error_errno(err, "blob %s", digest);
+  if (unlinkat(s->blobs_fd, path, 0) < 0)
+    return wh_error_errno(err, "remove blob %s", digest);
+  *size = (uint64_t) st.st_size;
+  /* Drop a cached copy: memory only (the bytes would still be right,
+   * but a removed blob should not hold cache space). */
+  struct cache_slot *slot = cache_slot(s, digest);
+  pthread_mutex_lock(&s->cache_lock);
+  if (slot->data && strcmp(slot->digest, digest) == 0) {
+    free(slot->data);
+    slot->data = NULL;
+    slot->len = 0;
+    slot->digest[0] = '\0';
+  }
+  pthread_mutex_unlock(&s->cache_lock);
+  if (s->sync_full) {
+    _cleanup_close_ int dfd = openat(s->blobs_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+      wh_fsync_dir(dfd, NULL);
+  }
+  return 0;
+}
+
+static bool hex_name(const char *s, size_t want)
+{
+  size_t n = strlen(s);
+  if (n != want)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return true;
+}
+
+/* blobs/<alg>/<xx>/<hex>: anything else in the tree is not ours to judge
+ * and is skipped. */
+static int fs_walk(struct blob_store *bs, int64_t before_ns,
+                   int (*fn)(void *cls, const char *digest, uint64_t size), void *cls,
+                   struct wh_error **err)
+{
+  struct fs_store *s = (struct fs_store *) bs;
+  static const enum wh_digest_alg algs[] = { WH_SHA256, WH_SHA512 };
+  for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+    const char *alg = wh_digest_alg_name(algs[a]);
+    size_t hexlen = wh_digest_alg_hex_len(algs[a]);
+    int afd = openat(s->blobs_fd, alg, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (afd < 0) {
+      if (errno == ENOENT)
+        continue;
+      return wh_error_errno(err, "blob directory %s", alg);
+    }
+    _cleanup_closedir_ DIR *ad = fdopendir(afd);
+    if (!ad) {
+      close(afd);
+      return wh_error_errno(err, "blob directory %s", alg);
+    }
+    struct dirent *de;
+    while ((de = readdir(ad))) {
+      if (!hex_name(de->d_name, 2))
+        continue;
+      int pfd = openat(afd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (pfd < 0)
+        continue;
+      _cleanup_closedir_ DIR *pd = fdopendir(pfd);
+      if (!pd) {
+        close(pfd);
+        continue;
+      }
+      struct dirent *fe;
+      while ((fe = readdir(pd))) {
+        if (!hex_name(fe->d_name, hexlen) || strncmp(fe->d_name, de->d_name, 2) != 0)
+          continue;
+        struct stat st;
+        if (fstatat(pfd, fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+          continue;
+        int64_t mtime = (int64_t) st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        if (mtime >= before_ns)
+          continue;
+        char digest[WH_DIGEST_STR_MAX];
+        snprintf(digest, sizeof(digest), "%s:%.*s", alg, (int) hexlen, fe->d_name);
+        if (fn(cls, digest, (uint64_t) st.st_size) < 0)
+          return 0;
+      }
+    }
+  }
+  return 0;
+}
+
 static const struct blob_store_ops fs_ops = {
   .stat = fs_stat,
   .open = fs_open,
@@ -666,6 +766,8 @@ static const struct blob_store_ops fs_ops = {
   .upload_delete = fs_upload_delete,
   .upload_list = fs_upload_list,
   .close = fs_close,
+  .remove = fs_remove,
+  .walk = fs_walk,
 };
 
 static int open_subdir(int dirfd, const char *name, struct wh_error **err)

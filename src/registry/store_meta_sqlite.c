@@ -29,12 +29,13 @@ static const char *const stmt_sql[S_COUNT] = {
   [S_REPO_INSERT] = "INSERT INTO repos(name, created_at) VALUES(?1, ?2) "
                     "ON CONFLICT(name) DO NOTHING",
   [S_BLOB_LINK] = "INSERT INTO blobs(repo_id, digest, size, linked_at) VALUES(?1, ?2, ?3, ?4) "
-                  "ON CONFLICT(repo_id, digest) DO NOTHING",
-  [S_BLOB_GET] = "SELECT b.size FROM repos r JOIN blobs b ON b.repo_id=r.id "
+                  "ON CONFLICT(repo_id, digest) DO UPDATE SET linked_at=excluded.linked_at",
+  [S_BLOB_GET] = "SELECT b.size, b.linked_at, b.repo_id FROM repos r JOIN blobs b ON b.repo_id=r.id "
                  "WHERE r.name=?1 AND b.digest=?2",
   [S_BLOB_UNLINK] = "DELETE FROM blobs WHERE repo_id=(SELECT id FROM repos WHERE name=?1) "
                     "AND digest=?2",
   [S_BLOB_CHECK] = "SELECT 1 FROM blobs WHERE repo_id=?1 AND digest=?2",
+  [S_BLOB_SEEN] = "UPDATE blobs SET linked_at=?3 WHERE repo_id=?1 AND digest=?2 AND linked_at < ?3",
   [S_MF_CHECK] = "SELECT 1 FROM manifests WHERE repo_id=?1 AND digest=?2",
   [S_MF_INSERT] = "INSERT INTO manifests(repo_id, digest, media_type, size, raw, subject, "
                   "artifact_type, annotations, pushed_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
@@ -275,11 +276,14 @@ out:
   return ret;
 }
 
+#define BLOB_SEEN_RESOLUTION_NS (60 * 1000000000LL)
+
 static int sq_blob_get(struct meta_store *m, const char *repo, const char *digest,
                        uint64_t *size, struct wh_error **err)
 {
   WITH_CONN(m, c, err);
   int ret = -1;
+  int64_t linked = 0, rid = 0;
   sqlite3_stmt *st = sqlm_stmt(c, S_BLOB_GET, err);
   if (st) {
     sqlm_bind_text(st, 1, repo);
@@ -287,6 +291,8 @@ static int sq_blob_get(struct meta_store *m, const char *repo, const char *diges
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
       *size = (uint64_t) sqlite3_column_int64(st, 0);
+      linked = sqlite3_column_int64(st, 1);
+      rid = sqlite3_column_int64(st, 2);
       ret = 0;
     } else if (rc == SQLITE_DONE) {
       wh_error_set(err, WH_ERR_NOT_FOUND, "blob %s is not in repository %s", digest, repo);
@@ -294,6 +300,23 @@ static int sq_blob_get(struct meta_store *m, const char *repo, const char *diges
       sqlm_db_error(c->db, err, "read blob");
     }
     sqlite3_reset(st);
+  }
+  /* A pusher checks a blob (HEAD) before it references it in a manifest:
+   * refresh the link time, so GC's grace period protects the blob until
+   * the manifest arrives (at most one write a minute per blob). */
+  int64_t now = ret == 0 ? wh_now_real_ns() : 0;
+  if (ret == 0 && now - linked >= BLOB_SEEN_RESOLUTION_NS) {
+    sqlite3_stmt *up = sqlm_stmt(c, S_BLOB_SEEN, NULL);
+    if (up) {
+      sqlite3_bind_int64(up, 1, rid);
+      sqlm_bind_text(up, 2, digest);
+      sqlite3_bind_int64(up, 3, now);
+      /* Never wait for the write lock (a GC run may hold it): skip this
+       * time instead, as pull times do when busy. */
+      sqlite3_busy_timeout(c->db, 0);
+      sqlm_step_done(c, up, NULL);
+      sqlite3_busy_timeout(c->db, 10000);
+    }
   }
   sqlm_conn_put((struct sq_store *) m, c);
   return ret;

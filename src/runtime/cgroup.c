@@ -169,6 +169,10 @@ int rt_cgroup_open(struct rt_cgroup *cg, const char *resolved_path,
     rt_cgroup_clear(cg);
     return wh_error_errno(err, "cgroup");
   }
+  if (cg->ops->init && cg->ops->init(cg, err) < 0) {
+    rt_cgroup_clear(cg);
+    return -1;
+  }
   return 0;
 }
 
@@ -189,6 +193,7 @@ void rt_cgroup_clear(struct rt_cgroup *cg)
 {
   free(cg->path);
   free(cg->v2_root);
+  free(cg->priv);
   memset(cg, 0, sizeof(*cg));
 }
 

@@ -21,6 +21,9 @@ struct rt_cgroup;
 
 struct rt_cgroup_ops {
   const char *name;   /* "v1" / "v2" */
+  /* Read what the backend needs once per use (v1: the hierarchies from
+   * mountinfo) into cg->priv; freed by rt_cgroup_clear(). */
+  int (*init)(struct rt_cgroup *cg, struct wh_error **err);
   /* Make the directories (remembering which were new, for destroy). */
   int (*create)(struct rt_cgroup *cg, struct wh_error **err);
   int (*join)(const struct rt_cgroup *cg, pid_t pid, struct wh_error **err);
@@ -40,6 +43,7 @@ struct rt_cgroup {
   const struct rt_cgroup_ops *ops;
   char *path;        /* relative to a hierarchy root, begins with '/' */
   char *v2_root;     /* v2: the unified mount point */
+  void *priv;        /* the backend's (see init) */
 };
 
 /* The backend of this host and the resolved path. */
@@ -69,4 +73,7 @@ int rt_cg_mkdir(const char *root, const char *path, struct wh_error **err);
 /* rmdir path and its now-empty parents up to (not including) the first
  * one that existed before (depth levels), after killing what's inside. */
 int rt_cg_rmdir(const char *dir, struct wh_error **err);
-/* Convert a "2MB" size to the "2MB" form of v1 file names / v2 too. */
+/* Attach a BPF_CGROUP_DEVICE program made from r's device rules (plus
+ * the default allows) to the v2 cgroup directory dir, replacing ours. */
+int rt_cgroup_bpf_devices(const char *dir, const struct oci_resources *r,
+                          struct wh_error **err);

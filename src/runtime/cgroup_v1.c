@@ -1,7 +1,8 @@
 /* cgroup_v1.c: the cgroup v1 backend (one hierarchy per controller group).
  *
  * Hierarchies come from /proc/self/mountinfo, so co-mounted controllers
- * ("cpu,cpuacct") and any mount point work. On a hybrid host the v2
+ * ("cpu,cpuacct"), named hierarchies (name=systemd) and any mount point
+ * work. On a hybrid host the v2
  * hierarchy (/sys/fs/cgroup/unified) is driven too: the container joins it
  * and hugetlb limits go there when no v1 hugetlb hierarchy exists. */
 /* Paths are built in fixed buffers larger than any valid cgroup path
@@ -31,7 +32,12 @@ struct hier {
   bool v2;
 };
 
-static int hierarchies(struct hier *h, size_t *n)
+struct hiers {
+  size_t n;
+  struct hier h[MAX_HIER];
+};
+
+static int read_hierarchies(struct hier *h, size_t *n)
 {
   *n = 0;
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -59,15 +65,19 @@ static int hierarchies(struct hier *h, size_t *n)
       /* keep only controller names from the super options */
       char *save, *tok;
       for (tok = strtok_r(super, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(tok, "rw") || !strcmp(tok, "ro") || strchr(tok, '=') ||
+        if (!strcmp(tok, "rw") || !strcmp(tok, "ro") ||
+            (strchr(tok, '=') && strncmp(tok, "name=", 5) != 0) ||
             !strcmp(tok, "noprefix") || !strcmp(tok, "clone_children") ||
             !strcmp(tok, "xattr"))
           continue;
         size_t l = strlen(e->opts);
         snprintf(e->opts + l, sizeof(e->opts) - l, "%s%s", l ? "," : "", tok);
       }
+      /* named hierarchies (name=systemd) are kept: runc puts containers
+       * in them too, and a cgroup mount without a cgroup namespace binds
+       * the container's directory of each */
       if (!e->opts[0])
-        continue;   /* a named hierarchy (name=systemd): not ours */
+        continue;
     }
     /* one mount per hierarchy is enough */
     bool dup = false;
@@ -77,6 +87,30 @@ static int hierarchies(struct hier *h, size_t *n)
     if (!dup)
       (*n)++;
   }
+  return 0;
+}
+
+static int v1_init(struct rt_cgroup *cg, struct wh_error **err)
+{
+  struct hiers *hs = calloc(1, sizeof(*hs));
+  if (!hs)
+    return wh_error_errno(err, "cgroup");
+  if (read_hierarchies(hs->h, &hs->n) < 0) {
+    free(hs);
+    return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
+  }
+  cg->priv = hs;
+  return 0;
+}
+
+/* The hierarchies read by v1_init. */
+static int hierarchies_of(const struct rt_cgroup *cg, struct hier *h, size_t *n)
+{
+  const struct hiers *hs = cg->priv;
+  if (!hs)
+    return read_hierarchies(h, n);
+  memcpy(h, hs->h, hs->n * sizeof(*h));
+  *n = hs->n;
   return 0;
 }
 
@@ -94,7 +128,7 @@ static bool dir_of(const struct rt_cgroup *cg, const char *c, char *out, size_t 
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return false;
   for (size_t i = 0; i < n; i++)
     if ((c == NULL && h[i].v2) || (c && !h[i].v2 && has_controller(&h[i], c))) {
@@ -136,7 +170,7 @@ static int v1_create(struct rt_cgroup *cg, struct wh_error **err)
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
   for (size_t i = 0; i < n; i++) {
     if (rt_cg_mkdir(h[i].mount, cg->path, err) < 0)
@@ -152,7 +186,7 @@ static int v1_join(const struct rt_cgroup *cg, pid_t pid, struct wh_error **err)
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
   char val[32];
   snprintf(val, sizeof(val), "%d", (int) pid);
@@ -369,6 +403,11 @@ static int apply_devices(const struct rt_cgroup *cg, const struct oci_resources 
   for (size_t i = 0; i < WH_ARRAY_SIZE(default_allow); i++)
     if (rt_cg_write(dir, "devices.allow", default_allow[i], err) < 0)
       return -1;
+  /* hybrid host: the container is in the v2 hierarchy too, where the
+   * same rules are enforced a second time by the eBPF program (the v2
+   * backend's only device control, exercised here for real) */
+  if (dir_of(cg, NULL, dir, sizeof(dir)) && access(dir, F_OK) == 0)
+    return rt_cgroup_bpf_devices(dir, r, err);
   return 0;
 }
 
@@ -402,7 +441,7 @@ static int v1_destroy(const struct rt_cgroup *cg, struct wh_error **err)
 {
   struct hier h[MAX_HIER];
   size_t n;
-  if (hierarchies(h, &n) < 0)
+  if (hierarchies_of(cg, h, &n) < 0)
     return wh_error_errno(err, "cgroup: /proc/self/mountinfo");
   /* thaw first, or frozen processes never die */
   char dir[4200];
@@ -490,6 +529,7 @@ static int v1_stats(const struct rt_cgroup *cg, json_t *data, struct wh_error **
 
 const struct rt_cgroup_ops rt_cgroup_v1_ops = {
   .name = "v1",
+  .init = v1_init,
   .create = v1_create,
   .join = v1_join,
   .apply = v1_apply,

@@ -136,7 +136,7 @@ static int v2_apply(const struct rt_cgroup *cg, const struct oci_resources *r,
   for (size_t i = 0; i < r->n_unified; i++)
     if (rt_cg_write(dir, r->unified[i].key, r->unified[i].value, err) < 0)
       return -1;
-  return 0;
+  return rt_cgroup_bpf_devices(dir, r, err);
 }
 
 static int v2_destroy(const struct rt_cgroup *cg, struct wh_error **err)

@@ -112,11 +112,6 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
   if (s->ns[OCI_NS_USER].present &&
       (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
     return wh_error_errno(err, "user namespace: become root");
-  /* after the parent moved us into the cgroup, so the namespace is
-   * rooted at the container's cgroup */
-  if (s->ns[OCI_NS_CGROUP].present && !s->ns[OCI_NS_CGROUP].path &&
-      unshare(CLONE_NEWCGROUP) < 0)
-    return wh_error_errno(err, "cgroup namespace");
   if (s->ns[OCI_NS_TIME].present && !s->ns[OCI_NS_TIME].path && new_time_ns(s, err) < 0)
     return -1;
   if (!cfg->no_new_keyring &&
@@ -133,7 +128,16 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
   *host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (*host_proc < 0)
     return wh_error_errno(err, "/proc");
-  if (rt_rootfs_prepare(cfg, err) < 0)
+  /* the mounts are made while the parent moves us into the cgroup (its
+   * first cgroup.procs write waits for an RCU grace period) */
+  if (rt_rootfs_prepare(cfg, err) < 0 ||
+      rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
+    return -1;
+  /* now that we are in the cgroup, so the namespace is rooted there */
+  if (s->ns[OCI_NS_CGROUP].present && !s->ns[OCI_NS_CGROUP].path &&
+      unshare(CLONE_NEWCGROUP) < 0)
+    return wh_error_errno(err, "cgroup namespace");
+  if (rt_rootfs_cgroup_mounts(cfg, err) < 0)
     return -1;
   if (s->hostname && s->ns[OCI_NS_UTS].present &&
       sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -171,9 +175,7 @@ int rt_child_main(void *arg)
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   umask(0);
   /* default dispositions: the runtime (or the engine) may ignore some */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
+  rt_default_signals();
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);

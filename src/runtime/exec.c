@@ -146,9 +146,7 @@ static int exec_child(struct exec_job *j, const struct runtime_exec_opts *o)
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   close(j->sync[0]);
   close(j->c.lockfd);
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
+  rt_default_signals();
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

@@ -72,7 +72,10 @@ int rt_run_hooks(const struct oci_spec *spec, enum oci_hook_kind kind,
 
 /* ---- rootfs.c (child side) ---- */
 struct rt_child_cfg;
+/* Every mount but the cgroup ones (those need the cgroup namespace, which
+ * needs init in its cgroup: the parent does that meanwhile), /dev. */
 int rt_rootfs_prepare(const struct rt_child_cfg *cfg, struct wh_error **err);
+int rt_rootfs_cgroup_mounts(const struct rt_child_cfg *cfg, struct wh_error **err);
 int rt_rootfs_pivot(const struct rt_child_cfg *cfg, struct wh_error **err);
 int rt_rootfs_finish(const struct rt_child_cfg *cfg, struct wh_error **err);
 
@@ -121,13 +124,14 @@ int rt_child_main(void *arg);
 
 /* Sync messages over the SOCK_SEQPACKET pair. */
 enum rt_sync {
-  RT_SYNC_GO = 1,           /* parent → child: maps and cgroup done */
+  RT_SYNC_GO = 1,           /* parent → child: id maps written */
   RT_SYNC_HOOKS,            /* child → parent: run prestart/createRuntime */
   RT_SYNC_HOOKS_DONE,       /* parent → child */
   RT_SYNC_READY,            /* child → parent: set up, waiting */
   RT_SYNC_START,            /* parent → child (run mode) */
   RT_SYNC_ERROR,            /* child → parent, payload = message */
   RT_SYNC_SECCOMP_FD,       /* child → parent: a notify fd follows */
+  RT_SYNC_CGROUP,           /* parent → child: init is in its cgroup */
 };
 int rt_sync_send(int fd, enum rt_sync type, const char *msg,
                  struct wh_error **err);
@@ -137,8 +141,13 @@ int rt_sync_recv(int fd, enum rt_sync *type, char **msg, struct wh_error **err);
 int rt_sync_expect(int fd, enum rt_sync want, struct wh_error **err);
 
 /* ---- misc ---- */
+/* Caught signals revert at execve by themselves; ignored ones do not:
+ * put back the ones a caller (the engine, a shell) commonly ignores. */
+void rt_default_signals(void);
 int rt_write_str_at(int dirfd, const char *path, const char *value,
                     struct wh_error **err);
+int rt_write_file_replace(int dirfd, const char *name, const void *data, size_t len,
+                          mode_t mode, struct wh_error **err);
 int rt_write_pid_file(const char *path, pid_t pid, struct wh_error **err);
 
 /* ---- sync.c: fd passing ---- */

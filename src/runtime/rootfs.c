@@ -334,6 +334,11 @@ static int setup_dev(int rootfd, const struct rt_child_cfg *cfg, struct wh_error
   return 0;
 }
 
+static bool is_cgroup_mount(const struct oci_mount *m)
+{
+  return m->type && (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0);
+}
+
 int rt_rootfs_prepare(const struct rt_child_cfg *cfg, struct wh_error **err)
 {
   const struct oci_spec *s = cfg->spec;
@@ -351,9 +356,21 @@ int rt_rootfs_prepare(const struct rt_child_cfg *cfg, struct wh_error **err)
   if (rootfd < 0)
     return wh_error_errno(err, "rootfs %s", cfg->rootfs);
   for (size_t i = 0; i < s->n_mounts; i++)
-    if (mount_one(rootfd, cfg, &s->mounts[i], err) < 0)
+    if (!is_cgroup_mount(&s->mounts[i]) && mount_one(rootfd, cfg, &s->mounts[i], err) < 0)
       return wh_error_wrap(err, "mounts[%zu] (%s)", i, s->mounts[i].destination);
   return setup_dev(rootfd, cfg, err);
+}
+
+int rt_rootfs_cgroup_mounts(const struct rt_child_cfg *cfg, struct wh_error **err)
+{
+  const struct oci_spec *s = cfg->spec;
+  _cleanup_close_ int rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return wh_error_errno(err, "rootfs %s", cfg->rootfs);
+  for (size_t i = 0; i < s->n_mounts; i++)
+    if (is_cgroup_mount(&s->mounts[i]) && mount_one(rootfd, cfg, &s->mounts[i], err) < 0)
+      return wh_error_wrap(err, "mounts[%zu] (%s)", i, s->mounts[i].destination);
+  return 0;
 }
 
 int rt_rootfs_pivot(const struct rt_child_cfg *cfg, struct wh_error **err)

@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/id.h"
 #include "base/json.h"
 #include "runtime/internal.h"
 
@@ -26,7 +29,20 @@
 
 const char *rt_root(const struct runtime_ctx *ctx)
 {
-  return ctx && ctx->root ? ctx->root : RUNTIME_DEFAULT_ROOT;
+  const char *r = ctx ? ctx->root : NULL;
+  return r && *r ? r : RUNTIME_DEFAULT_ROOT;
+}
+
+/* "<root>/<id>", or NULL on ENOMEM. */
+static char *state_dir_of(const struct runtime_ctx *ctx, const char *id)
+{
+  char *s = NULL;
+  const char *root = rt_root(ctx);
+  size_t n = strlen(root) + strlen(id) + 2;
+  s = malloc(n);
+  if (s)
+    snprintf(s, n, "%s/%s", root, id);
+  return s;
 }
 
 const char *runtime_status_name(enum runtime_status s)
@@ -74,6 +90,22 @@ static void container_init(struct rt_container *c)
   c->dirfd = c->lockfd = -1;
 }
 
+/* A directory <id> whose creator died: its lock is free (the creator holds
+ * it from before the name exists, see rt_container_new) and it has no
+ * state.json. Removed so the id can be used again. */
+static bool remove_if_stale(int rootfd, const char *id)
+{
+  _cleanup_close_ int dfd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0)
+    return false;
+  _cleanup_close_ int lfd = openat(dfd, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0)
+    return false;
+  if (faccessat(dfd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return false;
+  return wh_rm_rf_at(rootfd, id, NULL) == 0;
+}
+
 int rt_container_new(const struct runtime_ctx *ctx, const char *id,
                      struct rt_container *c, struct wh_error **err)
 {
@@ -83,27 +115,47 @@ int rt_container_new(const struct runtime_ctx *ctx, const char *id,
   _cleanup_close_ int rootfd = open_root(ctx, true, err);
   if (rootfd < 0)
     return -1;
-  if (mkdirat(rootfd, id, 0711) < 0) {
+  /* The directory is made under a temporary name, locked, and only then
+   * renamed to <id> (never replacing one): a directory named <id> is
+   * locked by its creator from the first moment, so one without a lock
+   * holder and without state.json is known to be stale. */
+  char tmp[64];
+  unsigned long long r = 0;
+  if (wh_random_bytes(&r, sizeof(r), err) < 0)
+    return -1;
+  snprintf(tmp, sizeof(tmp), ".new-%016llx", r);
+  if (mkdirat(rootfd, tmp, 0711) < 0)
+    return wh_error_errno(err, "state directory %s", rt_root(ctx));
+  c->dirfd = openat(rootfd, tmp, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (c->dirfd >= 0)
+    c->lockfd = openat(c->dirfd, "lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (c->dirfd < 0 || c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0) {
+    wh_error_errno(err, "state directory %s/%s", rt_root(ctx), tmp);
+    wh_rm_rf_at(rootfd, tmp, NULL);
+    rt_container_close(c);
+    return -1;
+  }
+  int rc = (int) syscall(SYS_renameat2, rootfd, tmp, rootfd, id, RENAME_NOREPLACE);
+  if (rc < 0 && errno == EEXIST && remove_if_stale(rootfd, id))
+    rc = (int) syscall(SYS_renameat2, rootfd, tmp, rootfd, id, RENAME_NOREPLACE);
+  if (rc < 0) {
     if (errno == EEXIST)
-      return wh_error_set(err, WH_ERR_EXISTS, "container %s already exists", id);
-    return wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
+      wh_error_set(err, WH_ERR_EXISTS, "container %s already exists", id);
+    else
+      wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
+    wh_rm_rf_at(rootfd, tmp, NULL);
+    rt_container_close(c);
+    return -1;
   }
   c->id = strdup(id);
-  if (asprintf(&c->state_dir, "%s/%s", rt_root(ctx), id) < 0)
-    c->state_dir = NULL;
-  c->dirfd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (!c->id || !c->state_dir || c->dirfd < 0)
-    goto fail;
-  c->lockfd = openat(c->dirfd, "lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
-    goto fail;
+  c->state_dir = state_dir_of(ctx, id);
+  if (!c->id || !c->state_dir) {
+    wh_error_errno(err, "create");
+    wh_rm_rf_at(rootfd, id, NULL);
+    rt_container_close(c);
+    return -1;
+  }
   return 0;
-fail:
-  wh_error_errno(err, "state directory %s/%s", rt_root(ctx), id);
-  unlinkat(c->dirfd, "lock", 0);
-  unlinkat(rootfd, id, AT_REMOVEDIR);
-  rt_container_close(c);
-  return -1;
 }
 
 void rt_container_close(struct rt_container *c)
@@ -117,6 +169,33 @@ void rt_container_close(struct rt_container *c)
   free(c->created);
   free(c->cgroup_path);
   container_init(c);
+}
+
+/* Replace dirfd/name atomically (temporary file + rename) without fsync:
+ * runtime state lives in /run (tmpfs) and means nothing after a reboot,
+ * so readers only need never to see a half-written file; an fsync here
+ * would cost more than the rest of `create`. */
+int rt_write_file_replace(int dirfd, const char *name, const void *data, size_t len,
+                          mode_t mode, struct wh_error **err)
+{
+  char tmp[300];
+  if (strlen(name) > 200)
+    return wh_error_set(err, WH_ERR_INVALID, "%s: name too long", name);
+  unsigned r = 0;
+  if (wh_random_bytes(&r, sizeof(r), err) < 0)
+    return -1;
+  snprintf(tmp, sizeof(tmp), ".tmp-%s-%08x", name, r);
+  _cleanup_close_ int fd = openat(dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
+                                  O_NOFOLLOW, mode);
+  if (fd < 0)
+    return wh_error_errno(err, "%s", name);
+  if (wh_write_all(fd, data, len, err) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    errno = e;
+    return err && *err ? -1 : wh_error_errno(err, "%s", name);
+  }
+  return 0;
 }
 
 int rt_state_write(struct rt_container *c, struct wh_error **err)
@@ -133,7 +212,7 @@ int rt_state_write(struct rt_container *c, struct wh_error **err)
   _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
   if (!s)
     return wh_error_errno(err, "state.json");
-  if (wh_write_file_atomic(c->dirfd, "state.json", s, strlen(s), 0600, err) < 0)
+  if (rt_write_file_replace(c->dirfd, "state.json", s, strlen(s), 0600, err) < 0)
     return wh_error_wrap(err, "container %s", c->id);
   return 0;
 }
@@ -203,8 +282,7 @@ int rt_container_open(const struct runtime_ctx *ctx, const char *id,
     return wh_error_errno(err, "container %s: lock", id);
   }
   c->id = strdup(id);
-  if (asprintf(&c->state_dir, "%s/%s", rt_root(ctx), id) < 0)
-    c->state_dir = NULL;
+  c->state_dir = state_dir_of(ctx, id);
   /* Locked: a concurrent delete may have removed it while we waited, or a
    * create may still be in progress (no state.json yet). */
   if (faccessat(c->dirfd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -445,7 +523,7 @@ int rt_write_pid_file(const char *path, pid_t pid, struct wh_error **err)
   _cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dfd < 0)
     return wh_error_errno(err, "pid file %s", path);
-  if (wh_write_file_atomic(dfd, name, buf, (size_t) n, 0644, err) < 0)
+  if (rt_write_file_replace(dfd, name, buf, (size_t) n, 0644, err) < 0)
     return wh_error_wrap(err, "pid file %s", path);
   return 0;
 }

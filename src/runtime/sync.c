@@ -2,6 +2,7 @@
  * SOCK_SEQPACKET pair (one message per send, so no framing is needed),
  * and file descriptors passed with SCM_RIGHTS. */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,12 @@ int rt_recv_fd(int sock, struct wh_error **err)
   int fd;
   memcpy(&fd, CMSG_DATA(cm), sizeof(int));
   return fd;
+}
+
+void rt_default_signals(void)
+{
+  static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                              SIGCHLD, SIGALRM, SIGTTIN, SIGTTOU, SIGTSTP, SIGWINCH, SIGURG };
+  for (size_t i = 0; i < WH_ARRAY_SIZE(sigs); i++)
+    signal(sigs[i], SIG_DFL);
 }

@@ -16,7 +16,8 @@ import pytest
 # imgutil.py sits next to this file (pytest runs with --import-mode=importlib)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from wharfutil import bin_path, free_port, wait_for, Registry
+from wharfutil import free_port, wait_for, Registry
+from imgutil import Wharf
 
 
 class DockerRegistry:
@@ -113,49 +114,6 @@ def oci_registry(tmp_path):
     r = REGISTRY_IMPL(str(d)).start()
     yield r
     r.stop()
-
-
-class Wharf:
-    """Runs build/wharf with a private --root and registries config."""
-
-    def __init__(self, tmp, search=()):
-        self.root = os.path.join(tmp, "wharf-root")
-        self.conf = os.path.join(tmp, "registries.json")
-        self.home = os.path.join(tmp, "home")
-        os.makedirs(self.home, exist_ok=True)
-        with open(self.conf, "w") as f:
-            json.dump({"unqualified-search-registries": list(search)}, f)
-        self.env = dict(os.environ, HOME=self.home)
-        self.env.pop("XDG_CONFIG_HOME", None)
-        self.env.pop("DOCKER_CONFIG", None)
-
-    def run(self, *args, check=True, timeout=120, input=None):
-        cmd = [bin_path("wharf"), "--root", self.root, "--registries-conf", self.conf] + \
-            [str(a) for a in args]
-        p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=self.env,
-                           input=input)
-        if check and p.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
-                                 f"{p.stderr.decode(errors='replace')}")
-        return p
-
-    def out(self, *args, **kw):
-        return self.run(*args, **kw).stdout.decode()
-
-    def json(self, *args):
-        return json.loads(self.out(*args))
-
-    def layer_dir(self, chain_id):
-        return os.path.join(self.root, "layers", chain_id.split(":", 1)[1])
-
-    def store_files(self):
-        """Everything under blobs/, layers/ and tmp/ (for 'nothing left')."""
-        out = []
-        for sub in ("blobs/sha256", "layers", "tmp"):
-            p = os.path.join(self.root, sub)
-            if os.path.isdir(p):
-                out += [f"{sub}/{n}" for n in os.listdir(p)]
-        return out
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import os
 import subprocess
 import tarfile
 
+from wharfutil import bin_path
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -159,6 +161,25 @@ def skopeo_push_layout(layout, tag, dest, multi=False):
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
 
+def push_raw(url, repo, img, tag="latest"):
+    """Push an Image over raw HTTP (POST then PUT per blob, then the
+    manifest), so its blobs arrive exactly as built: skopeo would compress
+    uncompressed layers on the way."""
+    import requests
+    for b in img.layers + [img.config]:
+        r = requests.post(f"{url}/v2/{repo}/blobs/uploads/")
+        assert r.status_code == 202, r.text
+        loc = r.headers["Location"]
+        if loc.startswith("/"):
+            loc = url + loc
+        r = requests.put(loc + ("&" if "?" in loc else "?") + f"digest={b.digest}", data=b.data,
+                         headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 201, r.text
+    r = requests.put(f"{url}/v2/{repo}/manifests/{tag}", data=img.manifest.data,
+                     headers={"Content-Type": img.manifest.media_type})
+    assert r.status_code == 201, r.text
+
+
 def tree_matches_tar(root, tar_data):
     """Compare an unpacked layer dir with its tar, entry by entry: type,
     content, mode, owner, link target, device numbers, mtime. Returns a
@@ -237,3 +258,46 @@ def tree_matches_tar(root, tar_data):
                     if rel not in seen:
                         diffs.append(f"{rel}: not in the tar")
     return diffs
+
+
+class Wharf:
+    """Runs build/wharf with a private --root and registries config."""
+
+    def __init__(self, tmp, search=()):
+        self.root = os.path.join(tmp, "wharf-root")
+        self.conf = os.path.join(tmp, "registries.json")
+        self.home = os.path.join(tmp, "home")
+        os.makedirs(self.home, exist_ok=True)
+        with open(self.conf, "w") as f:
+            json.dump({"unqualified-search-registries": list(search)}, f)
+        self.env = dict(os.environ, HOME=self.home)
+        self.env.pop("XDG_CONFIG_HOME", None)
+        self.env.pop("DOCKER_CONFIG", None)
+
+    def run(self, *args, check=True, timeout=120, input=None):
+        cmd = [bin_path("wharf"), "--root", self.root, "--registries-conf", self.conf] + \
+            [str(a) for a in args]
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=self.env,
+                           input=input)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
+                                 f"{p.stderr.decode(errors='replace')}")
+        return p
+
+    def out(self, *args, **kw):
+        return self.run(*args, **kw).stdout.decode()
+
+    def json(self, *args):
+        return json.loads(self.out(*args))
+
+    def layer_dir(self, chain_id):
+        return os.path.join(self.root, "layers", chain_id.split(":", 1)[1])
+
+    def store_files(self):
+        """Everything under blobs/, layers/ and tmp/ (for 'nothing left')."""
+        out = []
+        for sub in ("blobs/sha256", "layers", "tmp"):
+            p = os.path.join(self.root, sub)
+            if os.path.isdir(p):
+                out += [f"{sub}/{n}" for n in os.listdir(p)]
+        return out

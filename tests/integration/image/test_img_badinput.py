@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from authproxy import Proxy
-from imgutil import Image, skopeo_push_layout, tar_bytes, write_layout, gz
+from imgutil import Image, gz, sha256, skopeo_push_layout, tar_bytes, write_layout
 from wharfutil import bin_path, wait_for
 
 
@@ -156,3 +156,48 @@ def test_killed_pull_leaves_nothing_and_can_rerun(tmp_path, oci_registry, wharf)
     wharf.run("image", "prune")
     assert wharf.store_files() == []
     assert wharf.out("pull", "-q", f"{oci_registry.hostport}/killed").strip() == img.config.digest
+
+
+def put_raw(reg, repo, manifest, blobs):
+    """Push blobs and a hand-written manifest over raw HTTP."""
+    import json as _json
+    import requests
+    from imgutil import sha256
+    for b in blobs:
+        # POST then PUT: both registries take that (Distribution has no
+        # single-POST upload)
+        r = requests.post(f"{reg.url}/v2/{repo}/blobs/uploads/")
+        assert r.status_code == 202, r.text
+        loc = r.headers["Location"]
+        if loc.startswith("/"):
+            loc = reg.url + loc
+        r = requests.put(loc + ("&" if "?" in loc else "?") + f"digest={sha256(b)}", data=b,
+                         headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 201, r.text
+    body = _json.dumps(manifest).encode()
+    r = requests.put(f"{reg.url}/v2/{repo}/manifests/latest", data=body,
+                     headers={"Content-Type": manifest["mediaType"]})
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("case", ["artifact", "layer_type", "count"])
+def test_manifests_that_are_not_images(oci_registry, wharf, case):
+    import json as _json
+    from imgutil import Blob, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST
+    layer = Blob(gz(tar_bytes([("f", "file", "x")])), OCI_LAYER_GZIP)
+    diff_ids = [sha256(tar_bytes([("f", "file", "x")]))]
+    if case == "count":
+        diff_ids = diff_ids * 2
+    cfg = Blob(_json.dumps({"architecture": "amd64", "os": "linux",
+                            "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode(),
+               "application/vnd.example.thing+json" if case == "artifact" else OCI_CONFIG)
+    ldesc = layer.desc()
+    if case == "layer_type":
+        ldesc["mediaType"] = "application/vnd.example.layer.v1"
+    man = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cfg.desc(), "layers": [ldesc]}
+    put_raw(oci_registry, f"odd-{case}", man, [layer.data, cfg.data])
+    err = pull_fails(wharf, f"{oci_registry.hostport}/odd-{case}")
+    want = {"artifact": "is not an image config (an artifact?)",
+            "layer_type": 'unsupported layer media type "application/vnd.example.layer.v1"',
+            "count": "config lists 2 layers (rootfs.diff_ids), the manifest 1"}[case]
+    assert want in err, err

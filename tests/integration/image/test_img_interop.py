@@ -7,7 +7,8 @@ import tarfile
 
 import pytest
 
-from imgutil import Image, busybox_layer, sha256, skopeo_push_layout, tar_bytes, write_layout
+from imgutil import (Image, Wharf, busybox_layer, sha256, skopeo_push_layout, tar_bytes,
+                     write_layout)
 
 
 class Podman:
@@ -120,3 +121,54 @@ def test_load_garbage_is_a_clear_error(tmp_path, wharf):
     assert r.returncode == 125
     assert b"neither an OCI layout" in r.stderr
     assert wharf.store_files() == []
+
+
+def test_podman_push_then_wharf_pull(tmp_path, oci_registry, podman, wharf, rootfs_tar):
+    podman.run("import", "-q", str(rootfs_tar), "localhost/pp:1")
+    pid = podman.run("inspect", "--format", "{{.Id}}", "localhost/pp:1").strip()
+    podman.run("push", "-q", "--tls-verify=false", "localhost/pp:1",
+               f"docker://{oci_registry.hostport}/pp:1")
+    assert wharf.out("pull", "-q", f"{oci_registry.hostport}/pp:1").strip() == "sha256:" + pid
+    info = wharf.json("image", "inspect", f"{oci_registry.hostport}/pp:1")[0]
+    bb = os.path.join(info["GraphDriver"]["Data"]["LowerDir"], "bin", "busybox")
+    assert open(bb, "rb").read() == open("/bin/busybox", "rb").read()
+
+
+def test_skopeo_docker_archive_both_ways(tmp_path, wharf):
+    img = Image([busybox_layer(), tar_bytes([("etc/hostname", "file", "w\n")])])
+    layout = str(tmp_path / "l")
+    write_layout(layout, [img])
+    arch = tmp_path / "skopeo.tar"
+    subprocess.run(["skopeo", "copy", "--quiet", f"oci:{layout}:latest",
+                    f"docker-archive:{arch}:example.com/sk:1"], check=True, capture_output=True)
+    assert wharf.out("load", "-i", arch).strip() == "Loaded image: example.com/sk:1"
+    info = wharf.json("image", "inspect", "example.com/sk:1")[0]
+    assert info["RootFS"]["Layers"] == [sha256(t) for t in img.layer_tars]
+    # and wharf's docker-archive reads back in skopeo with the same layers
+    out = tmp_path / "wharf.tar"
+    wharf.run("save", "-o", out, "example.com/sk:1")
+    r = subprocess.run(["skopeo", "inspect", f"docker-archive:{out}"], check=True,
+                       capture_output=True)
+    assert json.loads(r.stdout)["Layers"] == [sha256(t) for t in img.layer_tars]
+
+
+def test_pull_docker_v2s2_manifest(tmp_path, oci_registry, wharf):
+    img = Image([busybox_layer()])
+    layout = str(tmp_path / "l")
+    write_layout(layout, [img])
+    subprocess.run(["skopeo", "copy", "--quiet", "--format", "v2s2", "--dest-tls-verify=false",
+                    f"oci:{layout}:latest", f"docker://{oci_registry.hostport}/v2s2:latest"],
+                   check=True, capture_output=True)
+    wharf.run("pull", "-q", f"{oci_registry.hostport}/v2s2")
+    info = wharf.json("image", "inspect", f"{oci_registry.hostport}/v2s2")[0]
+    assert info["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert info["RootFS"]["Layers"] == [sha256(img.layer_tars[0])]
+    # pushed back, the docker manifest keeps its bytes and digest
+    wharf.run("push", "-q", f"{oci_registry.hostport}/v2s2", f"{oci_registry.hostport}/v2s2b:x")
+    a = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                        f"docker://{oci_registry.hostport}/v2s2:latest"], capture_output=True,
+                       check=True).stdout
+    b = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                        f"docker://{oci_registry.hostport}/v2s2b:x"], capture_output=True,
+                       check=True).stdout
+    assert a == b

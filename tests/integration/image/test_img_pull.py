@@ -97,9 +97,16 @@ def test_multilayer_whiteouts_and_opaque_dirs(tmp_path, oci_registry, wharf):
 def test_pull_zstd_and_uncompressed(tmp_path, oci_registry, wharf, compress):
     img = Image([tar_bytes([("f", "file", "data " * 1000)]),
                  tar_bytes([("g", "file", "more")])], compress=compress)
-    push(tmp_path, oci_registry, f"c-{compress}", [img])
+    from imgutil import push_raw
+    push_raw(oci_registry.url, f"c-{compress}", img)
     wharf.run("pull", "-q", f"{oci_registry.hostport}/c-{compress}")
     check_layers(wharf, img)
+    # the layers arrived as built (zstd / plain tar), and are kept so
+    info = wharf.json("image", "inspect", f"{oci_registry.hostport}/c-{compress}")[0]
+    assert info["Digest"] == img.manifest.digest
+    for layer in img.layers:
+        with open(os.path.join(wharf.root, "blobs", "sha256", layer.digest[7:]), "rb") as f:
+            assert f.read() == layer.data
 
 
 def test_pull_by_tag_and_by_digest(tmp_path, oci_registry, wharf):
@@ -153,3 +160,22 @@ def test_layer_already_present_is_not_fetched(tmp_path, oci_registry, wharf):
     assert os.stat(os.path.join(d, "shared")).st_ino == ino   # unpacked once
     images = wharf.json("images", "--format", "json")
     assert len(images) == 2
+
+
+def test_short_names_go_through_search_registries(tmp_path, oci_registry, wharf):
+    img = Image([tar_bytes([("s", "file", "short")])])
+    push(tmp_path, oci_registry, "lib/short", [img])
+    r = wharf.run("pull", "lib/short", check=False)
+    assert r.returncode == 125
+    assert b"no unqualified-search-registries" in r.stderr
+    from imgutil import Wharf
+    from wharfutil import free_port
+    w = Wharf(str(tmp_path / "search"), search=[f"127.0.0.1:{free_port()}", oci_registry.hostport])
+    # the first search registry is down: a transport error, not "not found",
+    # so it is reported rather than skipped
+    r = w.run("pull", "lib/short", check=False)
+    assert r.returncode == 125 and b"connect" in r.stderr.lower()
+    w2 = Wharf(str(tmp_path / "search2"), search=[oci_registry.hostport])
+    assert w2.out("pull", "-q", "lib/short").strip() == img.config.digest
+    assert w2.json("image", "inspect", "lib/short")[0]["RepoTags"] == \
+        [f"{oci_registry.hostport}/lib/short:latest"]

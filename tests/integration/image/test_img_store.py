@@ -100,3 +100,43 @@ def test_unknown_image_is_a_clear_error(wharf):
     r = wharf.run("image", "inspect", "nosuch:1", check=False)
     assert r.returncode == 125
     assert b'image "nosuch:1" not known' in r.stderr
+
+
+def test_readers_and_a_second_pull_run_during_a_pull(tmp_path, oci_registry, wharf):
+    import subprocess
+    from authproxy import Proxy
+    from wharfutil import bin_path, wait_for
+    img = Image([tar_bytes([("big", "file", os.urandom(2 << 20))])], compress="none")
+    layout = str(tmp_path / "layout-slow")
+    write_layout(layout, [img])
+    skopeo_push_layout(layout, "latest", f"{oci_registry.hostport}/slow:latest")
+    p = Proxy(oci_registry.port, mode="none").start()
+    p.slow_blobs = 0.05
+    try:
+        cmd = [bin_path("wharf"), "--root", wharf.root, "--registries-conf", wharf.conf,
+               "pull", "-q", f"{p.hostport}/slow"]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)]
+        wait_for(lambda: any(f.startswith("tmp/") for f in wharf.store_files()), 10,
+                 what="the pull to start")
+        # a reader does not wait for the pull: it answers while the pull
+        # is still downloading (the proxy sends 64 KiB per 50 ms)
+        assert wharf.json("images", "--format", "json") == []
+        assert procs[0].poll() is None
+        # nor does a second pull of the same image: it is downloading too
+        # (its own temporaries appear) while the first still runs
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        wait_for(lambda: len([f for f in wharf.store_files() if f.startswith("tmp/layer-")]) >= 2,
+                 10, what="the second pull to start")
+        assert procs[0].poll() is None
+        for pr in procs:
+            out, errout = pr.communicate(timeout=60)
+            assert pr.returncode == 0, errout
+            assert out.decode().strip() == img.config.digest
+    finally:
+        p.stop()
+    assert len(wharf.json("images", "--format", "json")) == 1
+    # and nothing but the registered files is left
+    wharf.run("image", "prune")
+    files = wharf.store_files()
+    assert not [f for f in files if f.startswith("tmp/")]
+    assert len([f for f in files if f.startswith("layers/")]) == 1

@@ -252,3 +252,19 @@ def test_links_only_seccomp_cap_jansson():
                                                  "libm", "libgcc_s", "libdl", "libpthread",
                                                  "librt"))}
     assert libs == {"libjansson", "libseccomp", "libcap", "libc"}, libs
+
+
+def test_state_dir_left_by_a_killed_create_is_reused(rt, make_bundle):
+    # what a create killed before writing state.json leaves: the directory
+    # and its lock, held by nobody
+    b = make_bundle("true")
+    cid = rt.new_id()
+    os.makedirs(os.path.join(rt.root, cid))
+    open(os.path.join(rt.root, cid, "lock"), "w").close()
+    assert rt.cmd("list", "-q").stdout.strip() == ""
+    rt.create(b, cid=cid)
+    assert rt.state(cid)["status"] == "created"
+    # a live container's directory is never taken over
+    r = rt.create(b, cid=cid, check=False)
+    assert r.returncode != 0 and "already exists" in r.stderr
+    assert not [n for n in os.listdir(rt.root) if n.startswith(".new-")]

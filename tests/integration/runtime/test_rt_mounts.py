@@ -194,3 +194,34 @@ def test_mount_propagation_option(rt, make_bundle):
     assert "shared:" in line
     line = [l for l in r.stdout.splitlines() if " /rro " in l][0]
     assert " ro," in line and "noexec" in line
+
+
+def test_v2_device_program_enforces_rules_on_the_hybrid_host(rt, make_bundle):
+    """On this hybrid host the container is also in the v2 hierarchy
+    (/sys/fs/cgroup/unified), where wharf-runtime attaches its
+    BPF_CGROUP_DEVICE program. With the v1 devices cgroup opened up from
+    outside, only the eBPF program stands between the container and a
+    device its rules do not allow."""
+    if not os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers"):
+        pytest.skip("no v2 hierarchy")
+    b = make_bundle("sleep 100")
+    b.config["linux"]["devices"] = [
+        {"path": "/dev/tunx", "type": "c", "major": 10, "minor": 200, "fileMode": 0o666},
+        {"path": "/dev/tuny", "type": "c", "major": 10, "minor": 200, "fileMode": 0o666}]
+    b.save()
+    cid = rt.create(b)
+    rt.cmd("start", cid)
+    with open(f"/sys/fs/cgroup/devices/{cid}/devices.allow", "w") as f:
+        f.write("a")
+    r = rt.cmd("exec", cid, "sh", "-c", "echo > /dev/tunx", check=False)
+    assert "Operation not permitted" in r.stderr, r.stderr
+    # /dev/null is among the default allows, in the program too
+    rt.cmd("exec", cid, "sh", "-c", "echo > /dev/null")
+    # an update that allows 10:200 replaces the program
+    import json
+    res = {"devices": [{"allow": False, "access": "rwm"},
+                       {"allow": True, "type": "c", "major": 10, "minor": 200,
+                        "access": "rw"}]}
+    rt.cmd("update", "-r", "-", cid, input=json.dumps(res))
+    r = rt.cmd("exec", cid, "sh", "-c", "echo > /dev/tunx", check=False)
+    assert "Operation not permitted" not in r.stderr, r.stderr

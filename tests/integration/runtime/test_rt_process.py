@@ -229,3 +229,60 @@ def test_terminal_without_console_socket_is_refused(rt, make_bundle):
     b.save()
     r = rt.create(b, check=False)
     assert r.returncode != 0 and "console-socket" in r.stderr
+
+
+def test_preserve_fds_passes_fd_3(rt, make_bundle):
+    b = make_bundle("echo through-fd-3 >&3")
+    r_fd, w_fd = os.pipe()
+    try:
+        cid = rt.new_id()
+        # the pipe becomes fd 3 of the runtime (a small exec wrapper)
+        move = ("import os, sys; f = int(sys.argv[1]); os.dup2(f, 3); os.close(f); "
+                "os.execv(sys.argv[2], sys.argv[2:])")
+        p = subprocess.run(["/usr/bin/python3", "-c", move, str(w_fd), rt.binary, "--root", rt.root, "run", "--preserve-fds", "1",
+                            "--bundle", b.path, cid], pass_fds=(w_fd,), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        os.close(w_fd)
+        w_fd = -1
+        assert os.read(r_fd, 100) == b"through-fd-3\n"
+    finally:
+        os.close(r_fd)
+        if w_fd >= 0:
+            os.close(w_fd)
+
+
+def test_exec_with_a_terminal(rt, make_bundle, tmp_path):
+    b = make_bundle("sleep 100")
+    cid = rt.create(b)
+    rt.cmd("start", cid)
+    path = str(tmp_path / "exec-console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    got = {}
+
+    def serve():
+        conn, _ = srv.accept()
+        got["fd"] = recv_fd(conn)
+        conn.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    r = rt.cmd("exec", "-t", "--console-socket", path, "-d", cid, "sh", "-c",
+               "tty; echo exec-tty-done; sleep 1")
+    t.join(10)
+    srv.close()
+    assert "fd" in got, r.stderr
+    out = b""
+    deadline = time.monotonic() + 10
+    while b"exec-tty-done" not in out and time.monotonic() < deadline:
+        try:
+            chunk = os.read(got["fd"], 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(got["fd"])
+    assert b"/dev/pts/" in out and b"exec-tty-done" in out, out

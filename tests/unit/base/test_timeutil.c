@@ -89,6 +89,16 @@ static void test_parse_accepts_leap_day(void **state)
   assert_int_equal(wh_rfc3339_parse("1900-02-29T00:00:00Z", &ns), -1);
 }
 
+static void test_parse_refuses_times_outside_int64_nanoseconds(void **state)
+{
+  int64_t ns = 0;
+  assert_int_equal(wh_rfc3339_parse("2262-04-11T00:00:00Z", &ns), 0);
+  assert_int_equal(wh_rfc3339_parse("2263-01-01T00:00:00Z", &ns), -1);
+  assert_int_equal(wh_rfc3339_parse("9999-12-31T23:59:59Z", &ns), -1);
+  assert_int_equal(wh_rfc3339_parse("1677-09-22T00:00:00Z", &ns), 0);
+  assert_int_equal(wh_rfc3339_parse("0001-01-01T00:00:00Z", &ns), -1);
+}
+
 static void test_clocks_advance(void **state)
 {
   int64_t a = wh_now_mono_ns(), b = wh_now_mono_ns();
@@ -105,6 +115,7 @@ int main(void)
     cmocka_unit_test(test_parse_applies_offsets),
     cmocka_unit_test(test_parse_rejects_malformed),
     cmocka_unit_test(test_parse_accepts_leap_day),
+    cmocka_unit_test(test_parse_refuses_times_outside_int64_nanoseconds),
     cmocka_unit_test(test_clocks_advance),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,7 @@ static int setup(void **state)
   struct fx *f = calloc(1, sizeof(*f));
   strcpy(f->dir, "/tmp/wharf-store-XXXXXX");
   assert_non_null(mkdtemp(f->dir));
-  assert_int_equal(image_store_open(f->dir, true, &f->s, NULL), 0);
+  assert_int_equal(image_store_open(f->dir, IMAGE_STORE_EXCLUSIVE, &f->s, NULL), 0);
   *state = f;
   return 0;
 }
@@ -159,7 +159,7 @@ static void exclusive_open_sweeps_leftovers(void **state)
                    "sha256:0000000000000000000000000000000000000000000000000000000000000000",
                    NULL), 0);
   image_store_close(f->s);
-  assert_int_equal(image_store_open(f->dir, true, &f->s, NULL), 0);
+  assert_int_equal(image_store_open(f->dir, IMAGE_STORE_EXCLUSIVE, &f->s, NULL), 0);
   char p[256];
   snprintf(p, sizeof(p), "%s/tmp/%s", f->dir, tmp);
   assert_int_equal(access(p, F_OK), -1);
