@@ -487,6 +487,8 @@ int main(int argc, char **argv)
     char *help_args[] = { argc > 2 ? argv[2] : NULL, (char *) "--help", NULL };
     if (argc > 2 && strcmp(argv[2], "serve") == 0)
       fputs(usage_serve, stdout);
+    else if (argc > 2 && (strcmp(argv[2], "user") == 0 || strcmp(argv[2], "lifecycle") == 0))
+      return (argv[2][0] == 'u' ? cmd_user : cmd_lifecycle)(2, help_args, NULL) < 0;
     else if (argc > 2 && strcmp(argv[2], "gc") == 0)
       return registry_cmd_gc(2, help_args, NULL) < 0;
     else if (argc > 2 && strcmp(argv[2], "repo") == 0)

@@ -185,6 +185,22 @@ int ecr_list_images(struct ecr_call *c)
   return 0;
 }
 
+static int get_ids(struct ecr_call *c, json_t **ids)
+{
+  *ids = json_object_get(c->in, "imageIds");
+  if (!json_is_array(*ids) || json_array_size(*ids) < 1 || json_array_size(*ids) > 100)
+    return ecr_invalid(c, "imageIds must be a list of 1 to 100 image identifiers");
+  size_t i;
+  json_t *id;
+  json_array_foreach(*ids, i, id) {
+    json_t *d = json_object_get(id, "imageDigest"), *t = json_object_get(id, "imageTag");
+    if (!json_is_object(id) || (d && !json_is_string(d)) || (t && !json_is_string(t)))
+      return ecr_invalid(c, "imageIds[%zu] must be {\"imageDigest\": string, \"imageTag\": "
+                         "string}", i);
+  }
+  return 0;
+}
+
 static json_t *image_detail(struct ecr_call *c, const char *repo, const struct ecr_image *m)
 {
   json_t *d = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "registryId", c->a->registry_id,
@@ -219,8 +235,8 @@ int ecr_describe_images(struct ecr_call *c)
   if (ids) {
     size_t i;
     json_t *id;
-    if (!json_is_array(ids) || json_array_size(ids) < 1 || json_array_size(ids) > 100) {
-      ret = ecr_invalid(c, "imageIds must be a list of 1 to 100 image identifiers");
+    if (get_ids(c, &ids) < 0) {
+      ret = -1;
       goto out;
     }
     json_array_foreach(ids, i, id) {
@@ -254,14 +270,6 @@ out:
   json_decref(all);
   images_clear(&im);
   return ret;
-}
-
-static int get_ids(struct ecr_call *c, json_t **ids)
-{
-  *ids = json_object_get(c->in, "imageIds");
-  if (!json_is_array(*ids) || json_array_size(*ids) < 1 || json_array_size(*ids) > 100)
-    return ecr_invalid(c, "imageIds must be a list of 1 to 100 image identifiers");
-  return 0;
 }
 
 int ecr_batch_get_image(struct ecr_call *c)

@@ -49,6 +49,12 @@ static const char *const known_actions[] = {
   "UploadLayerPart",
 };
 
+const char *const *ecr_policy_known_actions(size_t *n)
+{
+  *n = WH_ARRAY_SIZE(known_actions);
+  return known_actions;
+}
+
 static const char *const pull_actions[] = {
   "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", NULL,
 };

@@ -79,5 +79,9 @@ enum ecr_policy_decision ecr_policy_evaluate_oci(const struct ecr_policy *p,
  * Case-insensitive; * matches any run, ? one character. */
 bool ecr_policy_action_match(const char *pattern, const char *action);
 
+/* The actions ECR defines, without the "ecr:" prefix, in a fixed order
+ * (the registry-level permission bits of auth_policy.c index it). */
+const char *const *ecr_policy_known_actions(size_t *n);
+
 /* Is name ("ecr:PutImage", any case) an action ECR defines? */
 bool ecr_policy_action_known(const char *name);

@@ -91,12 +91,14 @@ class Ecr:
         assert p.returncode != 0, p.stdout
         return p.stderr
 
-    def call(self, action, body, key=None, date=None, tamper=None, check=True):
+    def call(self, action, body, key=None, date=None, tamper=None, check=True, sign_body=False):
         """A raw signed call; returns (status, parsed JSON). The response is
         checked against the model's output (or error) shape (check=False:
         for settings newer than the model, i.e. the exclusion filters)."""
         key = key or self.admin
         data = json.dumps(body).encode()
+        if sign_body and tamper:  # sign the tampered body: only its content is wrong
+            data, tamper = tamper(data), None
         req = AWSRequest(method="POST", url=self.endpoint + "/", data=data, headers={
             "X-Amz-Target": TARGET + action,
             "Content-Type": "application/x-amz-json-1.1"})

@@ -259,3 +259,33 @@ def test_signatures_dates_and_keys_are_checked(ecr):
     assert ":user/ci" in j["message"]
     wharf_user(ecr.data, "remove", "ci")
     assert ecr.call("DescribeRepositories", {}, key=k2)[0] == 403
+
+
+def test_hostile_bodies(ecr):
+    """Signed, but not what a client of the model would send."""
+    for raw, typ in [(b"not json", "SerializationException"),
+                     (b"[1, 2]", "SerializationException"),
+                     (b'{"a": 1, "a": 2}', "SerializationException"),
+                     (b"x" * (9 << 20), "InvalidParameterException")]:
+        st, j = ecr.call("DescribeRepositories", {}, tamper=lambda _b, raw=raw: raw,
+                         sign_body=True)
+        assert st == 400 and j["__type"] == typ, j
+    for body in [{"repositoryName": 5}, {"repositoryName": "a" * 300},
+                 {"repositoryName": "../etc"}, {"repositoryName": "ok", "registryId": "1"}]:
+        st, j = ecr.call("CreateRepository", body)
+        assert st == 400 and j["__type"] == "InvalidParameterException", (body, j)
+    assert ecr.call("CreateRepository", {"repositoryName": "hh"})[0] == 200
+    st, j = ecr.call("BatchGetImage", {"repositoryName": "hh", "imageIds": [{}, 5]})
+    assert st == 400 and "imageIds[1]" in j["message"]
+    for action, body in [("BatchGetImage", {"repositoryName": "hh", "imageIds": [{}]}),
+                         ("BatchDeleteImage", {"repositoryName": "hh",
+                                               "imageIds": [{"imageDigest": "sha256:zz"}]}),
+                         ("BatchCheckLayerAvailability", {"repositoryName": "hh",
+                                                          "layerDigests": [7, ""]})]:
+        st, j = ecr.call(action, body)
+        assert st == 200 and j["failures"], (action, j)
+    st, j = ecr.call("TagResource", {"resourceArn": "arn:aws:ecr:us-east-1:1:repository/hh",
+                                     "tags": [{"Key": "a", "Value": "b"}]})
+    assert st == 400 and j["__type"] == "InvalidParameterException"
+    st, j = ecr.call("ListImages", {"repositoryName": "hh", "nextToken": "garbage!"})
+    assert st == 400 and j["__type"] == "InvalidParameterException"

@@ -116,8 +116,11 @@ def test_skopeo_bearer_and_policies(ecr, layout):
     ecr.aws("create-repository", "--repository-name", "locked")
     dest = f"docker://{host}/locked:v1"
     # admin pushes with a password (basic → /token → bearer)
+    before = token_requests(ecr)
     skopeo("copy", "--dest-tls-verify=false", "--dest-creds", "admin:admin-pw",
            f"oci:{layout}:v1", dest)
+    assert token_requests(ecr) > before, "skopeo should have used the bearer-token flow"
+    assert "Authorization: Bearer" not in ecr.reg.read_log()  # tokens never logged
     # no credentials: refused
     p = skopeo("inspect", "--tls-verify=false", "--no-creds", dest, ok=False)
     assert p.returncode != 0 and ("unauthorized" in p.stderr.lower() or "401" in p.stderr)
@@ -179,6 +182,12 @@ def test_bearer_tokens_are_scoped(ecr):
     r = requests.get(url + "/v2/other/tags/list", headers=h)
     assert r.status_code == 401 and "insufficient_scope" in r.headers["WWW-Authenticate"]
     assert 'scope="repository:other:pull"' in r.headers["WWW-Authenticate"]
+    # the catalog needs its own scope, granted to users who may describe repositories
+    cat = requests.get(url + "/token", params={"scope": "registry:catalog:*"},
+                       auth=("admin", "admin-pw")).json()["token"]
+    assert requests.get(url + "/v2/_catalog",
+                        headers={"Authorization": f"Bearer {cat}"}).status_code == 200
+    assert requests.get(url + "/v2/_catalog", headers=h).status_code == 401
     # a tampered token is refused
     bad = tok[:-2] + ("AA" if not tok.endswith("AA") else "BB")
     assert requests.get(url + "/v2/a/b/tags/list",
