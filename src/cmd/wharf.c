@@ -1,150 +1,93 @@
-/* wharf: the daemonless container engine's command line.
+/* wharf.c: main() of `wharf`, the program users run.
  *
- *   wharf [--root DIR] [--registries-conf FILE] COMMAND [OPTIONS] [ARGS]
- *
- * One table of subcommands; each lives in a wharf_*.c file that parses
- * its options and calls the library. main() prints the error once and
- * picks the exit status (125 for wharf's own failures, as podman). */
-#include <getopt.h>
+ * Container commands (run, ps, exec, …; wharf_container.c) are handled
+ * here, in a binary that links the engine and the image store but not the
+ * registry client, so `wharf run` loads no libcurl or TLS library at
+ * start-up (DESIGN.md: start-up is part of the hot path). Every other
+ * command (pull, push, images, …) is the image command line, which needs
+ * the client: this execs `wharf-image` (wharf.c) from the same directory
+ * (or libexec) with the same arguments. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "base/error.h"
-#include "base/log.h"
-#include "wharf_image.h"
+#include "wharf_container.h"
 
-static const char usage[] =
-  "Usage: wharf [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
-  "\n"
-  "A daemonless container engine.\n"
-  "\n"
-  "Image commands:\n"
-  "  pull IMAGE            pull an image from a registry\n"
-  "  push IMAGE [DEST]     push an image to a registry\n"
-  "  images                list images (also: image ls)\n"
-  "  image inspect IMAGE   show an image's details as JSON (also: inspect)\n"
-  "  image history IMAGE   show the history of an image (also: history)\n"
-  "  tag IMAGE NAME        give an image another name\n"
-  "  rmi IMAGE...          remove images (also: image rm)\n"
-  "  image prune           remove unused images\n"
-  "  import FILE [NAME]    make an image from a root file system tar\n"
-  "  save IMAGE -o FILE    write an image as an OCI layout or docker-archive tar\n"
-  "  load -i FILE          read images from an OCI layout or docker-archive tar\n"
-  "  system df             show disk usage\n"
-  "  login REGISTRY        store credentials for a registry\n"
-  "  logout REGISTRY       remove stored credentials\n"
-  "\n"
-  "Global options:\n"
-  "      --root DIR               storage root (default /var/lib/wharf)\n"
-  "      --registries-conf FILE   registries configuration (JSON; default\n"
-  "                               $WHARF_REGISTRIES_CONF or /etc/wharf/registries.json)\n"
-  "      --log-level LEVEL        debug, info, warn, error (default warn)\n"
-  "  -h, --help                   show this help\n"
-  "  -v, --version                print the version\n";
+/* The first argument that is not a global flag (or a global flag's value)
+ * names the command. */
+static const char *command_name(int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] != '-')
+      return argv[i];
+    if (!strchr(argv[i], '=') && i + 1 < argc &&
+        (!strcmp(argv[i], "--root") || !strcmp(argv[i], "--runroot") ||
+         !strcmp(argv[i], "--bridge") || !strcmp(argv[i], "--bridge-subnet") ||
+         !strcmp(argv[i], "--nft-table") || !strcmp(argv[i], "--registries-conf") ||
+         !strcmp(argv[i], "--log-level")))
+      i++;
+  }
+  return NULL;
+}
 
-struct cmd {
-  const char *name;
-  const char *sub; /* second word ("image inspect"), or NULL */
-  wharf_cmd_fn fn;
-};
+static void exec_image_commands(int argc, char **argv)
+{
+  /* The image command line does not know the container-only flags. */
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (i + 1 < argc && (!strcmp(argv[i], "--runroot") || !strcmp(argv[i], "--bridge") ||
+                         !strcmp(argv[i], "--bridge-subnet") || !strcmp(argv[i], "--nft-table"))) {
+      i++;
+      continue;
+    }
+    argv[n++] = argv[i];
+  }
+  argv[n] = NULL;
+  const char *env = getenv("WHARF_IMAGE_HELPER");
+  char self[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (env && *env)
+    execv(env, argv);
+  if (len > 0) {
+    self[len] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = 0;
+      static const char *const rel[] = {"wharf-image", "../libexec/wharf/wharf-image"};
+      for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof(path), "%s/%s", self, rel[i]);
+        execv(path, argv);
+      }
+    }
+  }
+  fprintf(stderr, "wharf: %s: the image commands (wharf-image) are not installed\n",
+          argc > 1 ? argv[1] : "");
+}
 
-static const struct cmd cmds[] = {
-  {"pull", NULL, wharf_cmd_pull},
-  {"push", NULL, wharf_cmd_push},
-  {"images", NULL, wharf_cmd_images},
-  {"image", "ls", wharf_cmd_images},
-  {"image", "list", wharf_cmd_images},
-  {"image", "inspect", wharf_cmd_inspect},
-  {"inspect", NULL, wharf_cmd_inspect},
-  {"image", "history", wharf_cmd_history},
-  {"history", NULL, wharf_cmd_history},
-  {"tag", NULL, wharf_cmd_tag},
-  {"image", "tag", wharf_cmd_tag},
-  {"rmi", NULL, wharf_cmd_rmi},
-  {"image", "rm", wharf_cmd_rmi},
-  {"image", "prune", wharf_cmd_prune},
-  {"image", "pull", wharf_cmd_pull},
-  {"image", "push", wharf_cmd_push},
-  {"import", NULL, wharf_cmd_import},
-  {"image", "import", wharf_cmd_import},
-  {"save", NULL, wharf_cmd_save},
-  {"image", "save", wharf_cmd_save},
-  {"load", NULL, wharf_cmd_load},
-  {"image", "load", wharf_cmd_load},
-  {"system", "df", wharf_cmd_df},
-  {"login", NULL, wharf_cmd_login},
-  {"logout", NULL, wharf_cmd_logout},
-};
+static const char container_usage[] =
+  "Container commands (docs/engine.md):\n"
+  "  run, create, start, stop, kill, rm, ps, logs, exec, attach, inspect,\n"
+  "  wait, port, cp, top, stats, rename, container prune, info,\n"
+  "  volume create|ls|inspect|rm|prune, network create|ls|inspect|rm|prune\n"
+  "Container global options: --runroot DIR (default /run/wharf), --bridge NAME,\n"
+  "  --bridge-subnet CIDR, --nft-table NAME\n\n";
 
 int main(int argc, char **argv)
 {
-  struct wharf_globals g = {.root = "/var/lib/wharf"};
-  enum { OPT_ROOT = 256, OPT_REGCONF, OPT_LOG };
-  static const struct option opts[] = {
-    {"root", required_argument, NULL, OPT_ROOT},
-    {"registries-conf", required_argument, NULL, OPT_REGCONF},
-    {"log-level", required_argument, NULL, OPT_LOG},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'v'},
-    {NULL, 0, NULL, 0},
-  };
-  int level = WH_LOG_WARN;
-  int c;
-  /* "+": stop at the command; its options are its own */
-  while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_ROOT: g.root = optarg; break;
-    case OPT_REGCONF: g.registries_conf = optarg; break;
-    case OPT_LOG:
-      level = wh_log_level_parse(optarg);
-      if (level < 0) {
-        fprintf(stderr, "wharf: --log-level: unknown level \"%s\"\n", optarg);
-        return 125;
-      }
-      break;
-    case 'h': fputs(usage, stdout); return 0;
-    case 'v': printf("wharf version %s\n", WHARF_VERSION); return 0;
-    default: fputs(usage, stderr); return 125;
-    }
+  const char *cmd = command_name(argc, argv);
+  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+                    !strcmp(argv[1], "help"))) {
+    fputs(container_usage, stdout);
+    fflush(stdout);
   }
-  wh_log_setup((enum wh_log_level) level, 2, WH_LOG_TEXT);
-  if (optind >= argc) {
-    fputs(usage, stderr);
-    return 125;
+  if (cmd && wharf_container_has_command(cmd)) {
+    int rc = wharf_container_main(argc, argv);
+    if (rc != WHARF_CONTAINER_NOT_MINE)
+      return rc;
   }
-  const char *name = argv[optind];
-  if (strcmp(name, "version") == 0) {
-    printf("wharf version %s\n", WHARF_VERSION);
-    return 0;
-  }
-  if (strcmp(name, "help") == 0) {
-    fputs(usage, stdout);
-    return 0;
-  }
-  const char *sub = optind + 1 < argc ? argv[optind + 1] : NULL;
-  for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-    if (strcmp(cmds[i].name, name) != 0)
-      continue;
-    if (cmds[i].sub && (!sub || strcmp(cmds[i].sub, sub) != 0))
-      continue;
-    int skip = cmds[i].sub ? 1 : 0;
-    struct wh_error *err = NULL;
-    optind += skip;
-    int nargc = argc - optind;
-    char **nargv = argv + optind;
-    optind = 0; /* reset getopt for the command */
-    int rc = cmds[i].fn(&g, nargc, nargv, &err);
-    if (rc < 0) {
-      fprintf(stderr, "wharf: %s\n", err && err->msg ? err->msg : "failed");
-      int status = err && err->kind == WH_ERR_NOT_FOUND ? 125 : 125;
-      wh_error_free(err);
-      return status;
-    }
-    wh_error_free(err);
-    return rc;
-  }
-  fprintf(stderr, "wharf: unknown command \"%s%s%s\" (see wharf --help)\n", name,
-          sub ? " " : "", sub ? sub : "");
+  exec_image_commands(argc, argv);
   return 125;
 }
