@@ -21,6 +21,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/timeutil.h"
 #include "runtime/runtime.h"
 
@@ -633,6 +634,10 @@ int main(int argc, char **argv)
       return 1;
     }
   }
+  /* the lifecycle trace (src/runtime/debug.c): only with --debug, to the
+   * log or stderr, as runc */
+  wh_log_setup(debug ? WH_LOG_DEBUG : WH_LOG_OFF, c.rt.log_fd >= 0 ? c.rt.log_fd : 2,
+               strcmp(log_format, "json") == 0 ? WH_LOG_JSON : WH_LOG_TEXT);
   for (size_t i = 0; i < WH_ARRAY_SIZE(commands); i++)
     if (strcmp(argv[idx], commands[i].name) == 0) {
       int r = commands[i].fn(&c, &err);
