@@ -514,18 +514,41 @@ static int cmd_events(struct cmd_ctx *c, struct wh_error **err)
     secs /= 1000;
   if (secs <= 0)
     return wh_error_set(err, WH_ERR_INVALID, "events --interval %s: must be > 0", interval);
-  for (;;) {
+  if (stats) {
     char *s = runtime_stats_json(&c->rt, id, err);
     if (!s)
-      return stats ? -1 : 0;   /* the container went away: the stream ends */
+      return -1;
+    printf("%s\n", s);
+    free(s);
+    return 0;
+  }
+  /* the stream: OOM events as they happen, stats at each interval (runc);
+   * it ends when the container stops */
+  struct runtime_events *ev = runtime_events_open(&c->rt, id, err);
+  if (!ev)
+    return -1;
+  int64_t period = (int64_t) (secs * 1e3), next = wh_now_mono_ns() / 1000000 + period;
+  int r;
+  for (;;) {
+    int64_t now = wh_now_mono_ns() / 1000000;
+    char *s = NULL;
+    r = runtime_events_wait(ev, now < next ? (int) (next - now) : 0, &s, err);
+    if (r < 0 || r == 2)
+      break;
+    if (r == 0) {
+      next = wh_now_mono_ns() / 1000000 + period;
+      s = runtime_stats_json(&c->rt, id, NULL);
+      if (!s) {   /* the container went away: the stream ends */
+        r = 2;
+        break;
+      }
+    }
     printf("%s\n", s);
     fflush(stdout);
     free(s);
-    if (stats)
-      return 0;
-    struct timespec ts = { (time_t) secs, (long) ((secs - (double) (time_t) secs) * 1e9) };
-    nanosleep(&ts, NULL);
   }
+  runtime_events_close(ev);
+  return r < 0 ? -1 : 0;
 }
 
 static int cmd_features(struct cmd_ctx *c, struct wh_error **err)
@@ -555,7 +578,7 @@ static const struct {
   { "pause", cmd_pause, "freeze a container's processes" },
   { "resume", cmd_resume, "thaw them" },
   { "update", cmd_update, "change a container's resources" },
-  { "events", cmd_events, "print resource usage (--stats once)" },
+  { "events", cmd_events, "stream OOM events and stats (--stats: once)" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print the features this runtime supports" },
 };

@@ -191,6 +191,12 @@ static json_int_t read_i64(const char *dir, const char *file)
   return (json_int_t) strtoull(buf, NULL, 10);
 }
 
+static bool v2_memory_dir(const struct rt_cgroup *cg, char *out, size_t size)
+{
+  dir_of(cg, out, size);
+  return true;
+}
+
 static int v2_stats(const struct rt_cgroup *cg, json_t *data, struct wh_error **err)
 {
   char dir[4200], buf[4096];
@@ -220,4 +226,5 @@ const struct rt_cgroup_ops rt_cgroup_v2_ops = {
   .freeze = v2_freeze,
   .is_frozen = v2_is_frozen,
   .stats = v2_stats,
+  .memory_dir = v2_memory_dir,
 };
