@@ -4,7 +4,7 @@
  * cgroup.event_control; the kernel signals it on each OOM in the cgroup and
  * also when the cgroup is removed (then cgroup.event_control is gone).
  * cgroup v2: inotify on memory.events; an event is an increase of its
- * "oom_kill" (or "oom") counter. Both end when init is no longer alive and
+ * "oom_kill" counter. Both end when init is no longer alive and
  * nothing is pending. The container's lock is only held while opening, so
  * the stream never blocks delete. */
 #include <errno.h>
@@ -32,7 +32,7 @@ struct runtime_events {
   int pidfd;                  /* init's: readable when it exits, -1 */
   pid_t pid;
   unsigned long long start_time;
-  unsigned long long oom_seen;   /* v2: last oom_kill + oom count */
+  unsigned long long oom_seen;   /* v2: last oom_kill count */
 };
 
 static unsigned long long v2_oom_count(const char *dir)
@@ -41,12 +41,11 @@ static unsigned long long v2_oom_count(const char *dir)
   if (rt_cg_read(dir, "memory.events", buf, sizeof(buf)) < 0)
     return 0;
   unsigned long long n = 0;
-  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+  /* one event per kill: "oom" rises too, for the same OOM */
+  char *save = NULL;
+  for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
     if (strncmp(line, "oom_kill ", 9) == 0)
-      n += strtoull(line + 9, NULL, 10);
-    else if (strncmp(line, "oom ", 4) == 0)
-      n += strtoull(line + 4, NULL, 10);
-  }
+      n = strtoull(line + 9, NULL, 10);
   return n;
 }
 
