@@ -21,6 +21,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/timeutil.h"
 #include "runtime/runtime.h"
 
@@ -513,18 +514,41 @@ static int cmd_events(struct cmd_ctx *c, struct wh_error **err)
     secs /= 1000;
   if (secs <= 0)
     return wh_error_set(err, WH_ERR_INVALID, "events --interval %s: must be > 0", interval);
-  for (;;) {
+  if (stats) {
     char *s = runtime_stats_json(&c->rt, id, err);
     if (!s)
-      return stats ? -1 : 0;   /* the container went away: the stream ends */
+      return -1;
+    printf("%s\n", s);
+    free(s);
+    return 0;
+  }
+  /* the stream: OOM events as they happen, stats at each interval (runc);
+   * it ends when the container stops */
+  struct runtime_events *ev = runtime_events_open(&c->rt, id, err);
+  if (!ev)
+    return -1;
+  int64_t period = (int64_t) (secs * 1e3), next = wh_now_mono_ns() / 1000000 + period;
+  int r;
+  for (;;) {
+    int64_t now = wh_now_mono_ns() / 1000000;
+    char *s = NULL;
+    r = runtime_events_wait(ev, now < next ? (int) (next - now) : 0, &s, err);
+    if (r < 0 || r == 2)
+      break;
+    if (r == 0) {
+      next = wh_now_mono_ns() / 1000000 + period;
+      s = runtime_stats_json(&c->rt, id, NULL);
+      if (!s) {   /* the container went away: the stream ends */
+        r = 2;
+        break;
+      }
+    }
     printf("%s\n", s);
     fflush(stdout);
     free(s);
-    if (stats)
-      return 0;
-    struct timespec ts = { (time_t) secs, (long) ((secs - (double) (time_t) secs) * 1e9) };
-    nanosleep(&ts, NULL);
   }
+  runtime_events_close(ev);
+  return r < 0 ? -1 : 0;
 }
 
 static int cmd_features(struct cmd_ctx *c, struct wh_error **err)
@@ -554,7 +578,7 @@ static const struct {
   { "pause", cmd_pause, "freeze a container's processes" },
   { "resume", cmd_resume, "thaw them" },
   { "update", cmd_update, "change a container's resources" },
-  { "events", cmd_events, "print resource usage (--stats once)" },
+  { "events", cmd_events, "stream OOM events and stats (--stats: once)" },
   { "spec", cmd_spec, "write a default config.json" },
   { "features", cmd_features, "print the features this runtime supports" },
 };
@@ -633,6 +657,10 @@ int main(int argc, char **argv)
       return 1;
     }
   }
+  /* the lifecycle trace (src/runtime/debug.c): only with --debug, to the
+   * log or stderr, as runc */
+  wh_log_setup(debug ? WH_LOG_DEBUG : WH_LOG_OFF, c.rt.log_fd >= 0 ? c.rt.log_fd : 2,
+               strcmp(log_format, "json") == 0 ? WH_LOG_JSON : WH_LOG_TEXT);
   for (size_t i = 0; i < WH_ARRAY_SIZE(commands); i++)
     if (strcmp(argv[idx], commands[i].name) == 0) {
       int r = commands[i].fn(&c, &err);

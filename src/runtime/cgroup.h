@@ -37,6 +37,8 @@ struct rt_cgroup_ops {
   int (*is_frozen)(const struct rt_cgroup *cg, bool *frozen);
   /* Fill runc's stats object ("cpu", "memory", "pids", …). */
   int (*stats)(const struct rt_cgroup *cg, json_t *data, struct wh_error **err);
+  /* The memory controller's directory of this cgroup (for OOM events). */
+  bool (*memory_dir)(const struct rt_cgroup *cg, char *out, size_t size);
 };
 
 struct rt_cgroup {

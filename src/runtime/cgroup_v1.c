@@ -506,6 +506,11 @@ static json_int_t read_i64(const char *dir, const char *file)
   return (json_int_t) strtoull(buf, NULL, 10);
 }
 
+static bool v1_memory_dir(const struct rt_cgroup *cg, char *out, size_t size)
+{
+  return dir_of(cg, "memory", out, size);
+}
+
 static int v1_stats(const struct rt_cgroup *cg, json_t *data, struct wh_error **err)
 {
   char dir[4200];
@@ -538,4 +543,5 @@ const struct rt_cgroup_ops rt_cgroup_v1_ops = {
   .freeze = v1_freeze,
   .is_frozen = v1_is_frozen,
   .stats = v1_stats,
+  .memory_dir = v1_memory_dir,
 };

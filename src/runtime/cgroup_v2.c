@@ -65,6 +65,13 @@ static int w64(const char *dir, const char *file, int64_t v, struct wh_error **e
   return rt_cg_write(dir, file, buf, err);
 }
 
+/* blkio weight 10..1000 → io weight 1..10000, as runc converts */
+static int64_t io_weight(int64_t blkio)
+{
+  int64_t w = 1 + (blkio - 10) * 9999 / 990;
+  return w < 1 ? 1 : w;
+}
+
 static int v2_apply(const struct rt_cgroup *cg, const struct oci_resources *r,
                     struct wh_error **err)
 {
@@ -111,11 +118,18 @@ static int v2_apply(const struct rt_cgroup *cg, const struct oci_resources *r,
     return -1;
   const typeof(r->blkio) *b = &r->blkio;
   if (b->weight.set) {
-    /* blkio weight 10..1000 → io weight 1..10000 */
-    int64_t w = 1 + (b->weight.v - 10) * 9999 / 990;
-    snprintf(buf, sizeof(buf), "default %" PRId64, w < 1 ? 1 : w);
+    snprintf(buf, sizeof(buf), "default %" PRId64, io_weight(b->weight.v));
     if (rt_cg_write(dir, "io.weight", buf, err) < 0)
       return -1;
+  }
+  for (size_t i = 0; i < b->n_weight_devices; i++) {
+    const struct oci_weight_device *d = &b->weight_devices[i];
+    if (!d->weight.set)
+      continue;
+    snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRId64, d->major, d->minor,
+             io_weight(d->weight.v));
+    if (rt_cg_write(dir, "io.weight", buf, err) < 0)
+      return wh_error_wrap(err, "blkio.weightDevice[%zu]", i);
   }
   static const char *const keys[4] = { "rbps", "wbps", "riops", "wiops" };
   for (int t = 0; t < 4; t++)
@@ -191,6 +205,12 @@ static json_int_t read_i64(const char *dir, const char *file)
   return (json_int_t) strtoull(buf, NULL, 10);
 }
 
+static bool v2_memory_dir(const struct rt_cgroup *cg, char *out, size_t size)
+{
+  dir_of(cg, out, size);
+  return true;
+}
+
 static int v2_stats(const struct rt_cgroup *cg, json_t *data, struct wh_error **err)
 {
   char dir[4200], buf[4096];
@@ -220,4 +240,5 @@ const struct rt_cgroup_ops rt_cgroup_v2_ops = {
   .freeze = v2_freeze,
   .is_frozen = v2_is_frozen,
   .stats = v2_stats,
+  .memory_dir = v2_memory_dir,
 };

@@ -108,6 +108,8 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
     return -1;
   if (join_namespaces(cfg, err) < 0)
     return -1;
+  rt_debug(cfg->id, "namespaces", "init pid %d: joined the namespaces given by path",
+           (int) getpid());
   /* in a new user namespace we start without ids: become its root */
   if (s->ns[OCI_NS_USER].present &&
       (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
@@ -130,8 +132,10 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
     return wh_error_errno(err, "/proc");
   /* the mounts are made while the parent moves us into the cgroup (its
    * first cgroup.procs write waits for an RCU grace period) */
-  if (rt_rootfs_prepare(cfg, err) < 0 ||
-      rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
+  if (rt_rootfs_prepare(cfg, err) < 0)
+    return -1;
+  rt_debug(cfg->id, "mounts", "%zu mounts, devices made under %s", s->n_mounts, cfg->rootfs);
+  if (rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
     return -1;
   /* now that we are in the cgroup, so the namespace is rooted there */
   if (s->ns[OCI_NS_CGROUP].present && !s->ns[OCI_NS_CGROUP].path &&
@@ -156,7 +160,11 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
   if (rt_run_hooks(s, OCI_HOOK_CREATE_CONTAINER, *state_json, cfg->log_fd, err) < 0)
     return -1;
 
-  if (rt_rootfs_pivot(cfg, err) < 0 || rt_rootfs_finish(cfg, err) < 0)
+  if (rt_rootfs_pivot(cfg, err) < 0)
+    return -1;
+  rt_debug(cfg->id, "pivot", "%s %s", cfg->no_pivot ? "chroot (--no-pivot) into" : "pivot_root into",
+           cfg->rootfs);
+  if (rt_rootfs_finish(cfg, err) < 0)
     return -1;
   if (cfg->console_fd >= 0 && rt_setup_console(cfg->console_fd, &s->process, err) < 0)
     return -1;
@@ -211,6 +219,7 @@ int rt_child_main(void *arg)
     dprintf(cfg->log_fd >= 0 ? cfg->log_fd : 2, "wharf-runtime: %s\n", e->msg);
     return 1;
   }
+  rt_debug(cfg->id, "exec", "execve %s", s->process.args[0]);
   rt_process_exec(&s->process, cfg->preserve_fds, &e);
   /* only on failure; the parent may be gone, so tell the log too */
   dprintf(cfg->log_fd >= 0 ? cfg->log_fd : 2, "wharf-runtime: %s\n",

@@ -256,6 +256,9 @@ static int spawn(struct create_job *j, struct wh_error **err)
     errno = clone_errno;
     return wh_error_errno(err, "clone");
   }
+  if (j->pid > 0)
+    rt_debug(j->c.id, "namespaces", "init pid %d cloned with flags 0x%lx%s", (int) j->pid,
+             flags, joined ? " into its cgroup" : "");
   if (j->pid == 0) {
     /* the lock belongs to this create command, not to init (which may
      * wait on the fifo for a long time): drop our copy of it */
@@ -275,6 +278,7 @@ static int spawn(struct create_job *j, struct wh_error **err)
     return -1;
   if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0)
     return wh_error_wrap(err, "join cgroup");
+  rt_debug(j->c.id, "cgroup", "init pid %d in cgroup %s", (int) j->pid, j->cg.path);
   if (rt_sync_send(j->sync[0], RT_SYNC_CGROUP, NULL, err) < 0) {
     /* init failed meanwhile: its message is still in the socket */
     wh_error_freep(err);
@@ -365,13 +369,18 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
   static const struct oci_resources none;
   if (j->cg.ops->apply(&j->cg, s->has_resources ? &s->resources : &none, err) < 0)
     return wh_error_wrap(err, "linux.resources");
+  rt_debug(j->c.id, "cgroup", "created %s (cgroup %s), resources applied", j->cg.path,
+           j->cg.ops == &rt_cgroup_v2_ops ? "v2" : "v1");
 
+  rt_debug(id, "create", "bundle %s rootfs %s", bundle, rootfs);
   if (spawn(j, err) < 0)
     return -1;
   j->c.pid = j->pid;
   j->c.start_time = rt_pid_start_time(j->pid);
   if (rt_state_write(&j->c, err) < 0)
     return -1;
+  rt_debug(j->c.id, "created", "init pid %d ready, state in %s", (int) j->pid,
+           j->c.state_dir);
   if (o->pid_file && rt_write_pid_file(o->pid_file, j->pid, err) < 0)
     return -1;
   if (o->start_now) {

@@ -161,6 +161,8 @@ static int exec_child(struct exec_job *j, const struct runtime_exec_opts *o)
       wh_error_errno(&e, "exec: join %s namespace", oci_ns_name(order[i]));
       goto fail;
     }
+  rt_debug(j->c.id, "namespaces", "exec pid %d joined the container's namespaces",
+           (int) getpid());
   if (fchdir(j->rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
     wh_error_errno(&e, "exec: enter the container's root");
     goto fail;
@@ -176,6 +178,7 @@ static int exec_child(struct exec_job *j, const struct runtime_exec_opts *o)
     close(listener);   /* the container's notify listener already has one */
   if (rt_sync_send(j->sync[1], RT_SYNC_READY, NULL, &e) < 0)
     goto fail;
+  rt_debug(j->c.id, "exec", "execve %s", j->proc.args[0]);
   rt_process_exec(&j->proc, o->preserve_fds, &e);
   dprintf(2, "wharf-runtime: %s\n", e ? e->msg : "exec failed");
   return 127;

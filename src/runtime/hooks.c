@@ -79,8 +79,11 @@ static int run_one(const struct oci_hook *h, const char *state, int log_fd,
 int rt_run_hooks(const struct oci_spec *spec, enum oci_hook_kind kind,
                  const char *state_json, int log_fd, struct wh_error **err)
 {
-  for (size_t i = 0; i < spec->n_hooks[kind]; i++)
+  for (size_t i = 0; i < spec->n_hooks[kind]; i++) {
+    rt_debug(NULL, "hook", "%s[%zu] %s", oci_hook_kind_name(kind), i,
+             spec->hooks[kind][i].path);
     if (run_one(&spec->hooks[kind][i], state_json ? state_json : "{}", log_fd, err) < 0)
       return wh_error_wrap(err, "hooks.%s[%zu]", oci_hook_kind_name(kind), i);
+  }
   return 0;
 }

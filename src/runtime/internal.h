@@ -66,6 +66,11 @@ int rt_load_spec(struct rt_container *c, struct oci_spec *spec,
 int rt_fill_state(struct rt_container *c, const struct oci_spec *spec,
                   struct runtime_state *st, struct wh_error **err);
 
+/* ---- debug.c ---- */
+/* A debug-level line event=<step> id=<id> msg=<fmt...> (only with --debug). */
+void rt_debug(const char *id, const char *step, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- hooks.c ---- */
 int rt_run_hooks(const struct oci_spec *spec, enum oci_hook_kind kind,
                  const char *state_json, int log_fd, struct wh_error **err);

@@ -73,6 +73,7 @@ int runtime_start(const struct runtime_ctx *ctx, const char *id, struct wh_error
       return wh_error_set(err, WH_ERR_INTERNAL, "start %s: init exited before start", id);
   }
   unlinkat(c.dirfd, "exec.fifo", 0);
+  rt_debug(id, "start", "init pid %d released through exec.fifo", (int) c.pid);
   _cleanup_free_ char *s = state_for_hooks(&c, &spec);
   struct wh_error *hook_err = NULL;
   if (rt_run_hooks(&spec, OCI_HOOK_POSTSTART, s, ctx->log_fd, &hook_err) < 0) {

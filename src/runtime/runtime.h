@@ -169,6 +169,21 @@ int runtime_ps(const struct runtime_ctx *ctx, const char *id, pid_t **pids_out,
 char *runtime_stats_json(const struct runtime_ctx *ctx, const char *id,
                          struct wh_error **err);
 
+/* The event stream of `events` (without --stats): OOM notifications from
+ * the memory cgroup (v1: memory.oom_control through cgroup.event_control
+ * and an eventfd; v2: memory.events watched with inotify). The container's
+ * lock is not held while the stream is open. */
+struct runtime_events;
+struct runtime_events *runtime_events_open(const struct runtime_ctx *ctx, const char *id,
+                                           struct wh_error **err);
+/* Wait up to timeout_ms for an event. Returns 1 with *event_json (caller
+ * frees) set to {"type":"oom","id":...}, 0 on timeout, 2 once the
+ * container has stopped (or its cgroup is gone) and no event is pending,
+ * -1 on error. */
+int runtime_events_wait(struct runtime_events *ev, int timeout_ms, char **event_json,
+                        struct wh_error **err);
+void runtime_events_close(struct runtime_events *ev);
+
 /* A default config.json (`spec`), rootless or not; caller frees. */
 char *runtime_default_spec(bool rootless, struct wh_error **err);
 
