@@ -187,7 +187,7 @@ int rt_child_main(void *arg)
 
   const struct oci_spec *s = cfg->spec;
   int listener = -1;
-  if (rt_process_prepare(&s->process, s->seccomp, &listener, &e) < 0)
+  if (rt_process_prepare(&s->process, s->seccomp, cfg->seccomp, &listener, &e) < 0)
     return fail(cfg->sync_fd, e);
   if (listener >= 0) {
     if (rt_sync_send(cfg->sync_fd, RT_SYNC_SECCOMP_FD, NULL, &e) < 0 ||
