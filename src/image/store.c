@@ -144,6 +144,24 @@ int store_sweep(struct image_store *s, struct wh_error **err)
   return 0;
 }
 
+/* With no checkpoint at close, the next process to open the database
+ * rebuilds its WAL index from every frame of the WAL, and SQLite
+ * restarts the WAL only when the connection that completed a checkpoint
+ * writes again, which a short-lived connection seldom does: with the
+ * automatic checkpoint the WAL grew without end and every commit past
+ * its size checkpointed with fsyncs. So a commit that leaves
+ * WAL_TRUNCATE_FRAMES frames (about 30 container runs) runs a TRUNCATE
+ * checkpoint instead: an opener reads at most that many frames. */
+#define WAL_TRUNCATE_FRAMES 128
+
+static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+  (void) arg;
+  if (frames >= WAL_TRUNCATE_FRAMES)
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  return SQLITE_OK;
+}
+
 /* Per connection settings, then the schema if the file needs it.
  *
  * READ connections (images, inspect, push, save, and the engine) write
@@ -164,10 +182,9 @@ static int open_db(struct image_store *s, enum image_store_mode mode, struct wh_
 {
   if (mode == IMAGE_STORE_READ) {
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    /* with no checkpoint at close, the next process to open rebuilds
-     * its index from the WAL: keep it short */
-    if (store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=32;", err) < 0)
+    if (store_exec(s, "PRAGMA synchronous=NORMAL;", err) < 0)
       return -1;
+    sqlite3_wal_hook(s->db, wal_truncate_hook, NULL);
   }
   if (store_exec(s, "PRAGMA foreign_keys=ON;", err) < 0)
     return -1;
