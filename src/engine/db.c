@@ -72,8 +72,14 @@ static int busy_wait(void *arg, int count)
 static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
   (void) arg;
-  if (frames >= WAL_TRUNCATE_FRAMES)
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  if (frames < WAL_TRUNCATE_FRAMES)
+    return SQLITE_OK;
+  /* TRUNCATE waits (through the busy handler) for readers and writers
+   * to be done: give them 20 ms, not the usual 10 s; a busy checkpoint
+   * is retried at the next commit. */
+  sqlite3_busy_timeout(db, 20);
+  sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  sqlite3_busy_handler(db, busy_wait, NULL);
   return SQLITE_OK;
 }
 

@@ -153,12 +153,19 @@ int store_sweep(struct image_store *s, struct wh_error **err)
  * WAL_TRUNCATE_FRAMES frames (about 30 container runs) runs a TRUNCATE
  * checkpoint instead: an opener reads at most that many frames. */
 #define WAL_TRUNCATE_FRAMES 128
+#define BUSY_TIMEOUT_MS 10000
 
 static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
   (void) arg;
-  if (frames >= WAL_TRUNCATE_FRAMES)
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  if (frames < WAL_TRUNCATE_FRAMES)
+    return SQLITE_OK;
+  /* TRUNCATE waits (through the busy handler) for readers and a writer
+   * to be done, such as a pull committing: give them 20 ms rather than
+   * the open's 10 s; a busy checkpoint is retried at the next commit. */
+  sqlite3_busy_timeout(db, 20);
+  sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
   return SQLITE_OK;
 }
 
@@ -249,7 +256,7 @@ int image_store_open(const char *root, enum image_store_mode mode, struct image_
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
     goto fail;
   }
-  sqlite3_busy_timeout(s->db, 10000);
+  sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
   if (open_db(s, mode, err) < 0)
     goto fail;
   if (exclusive) {

@@ -235,3 +235,22 @@ def test_image_users_are_made_whole_after_a_reboot(wharf, tmp_path):
     wharf("rm", "keep")
     assert users() == []
     wharf("rmi", "localhost/boot:1")
+
+
+def test_wal_files_stay_short(wharf, tmp_path):
+    """Connections close without a checkpoint (it would fsync), so the
+    engine truncates the WAL itself every 128 frames: without that the
+    image store's WAL grew by every run and every open read all of it."""
+    tar = tmp_path / "root.tar"
+    with tarfile.open(tar, "w") as t:
+        t.add(wharf.rootfs, arcname=".")
+    wharf("import", tar, "localhost/wal:1")
+    frames = {}
+    for _ in range(40):      # ~160 frames in the store, ~400 in engine.db
+        wharf("run", "--rm", "--network", "none", "localhost/wal:1", "true")
+        for db in ("wharf.db", "engine.db"):
+            p = os.path.join(wharf.root, db + "-wal")
+            n = (os.path.getsize(p) - 32) // 4120 if os.path.exists(p) else 0
+            frames[db] = max(frames.get(db, 0), n)
+    assert 0 < frames["wharf.db"] <= 140, frames
+    assert 0 < frames["engine.db"] <= 150, frames
