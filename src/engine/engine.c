@@ -77,7 +77,7 @@ int engine_open(const struct engine_opts *o, struct engine **out,
       setting(e, "subnet", o->subnet, ENGINE_DEFAULT_SUBNET, &e->subnet, err) < 0 ||
       setting(e, "nft_table", o->nft_table, ENGINE_DEFAULT_NFT_TABLE, &e->nft_table, err) < 0)
     return -1;
-  if (engine_reconcile(e, err) < 0)
+  if (engine_reconcile(e, err) < 0 || image_users_check_boot(e, err) < 0)
     return -1;
   *out = steal_pointer(&owner);
   return 0;

@@ -6,9 +6,11 @@
  * removes a layer under it; image_store_add_user marks an image as used
  * so rmi refuses it while a container exists. Only the store is linked
  * here, never the registry client. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/cleanup.h"
@@ -128,4 +130,40 @@ int image_remove_user(struct engine *e, const char *ctr_id, struct wh_error **er
   if (open_store(e, &s, err) < 0)
     return -1;
   return image_store_remove_user(s, ctr_id, err);
+}
+
+int image_users_check_boot(struct engine *e, struct wh_error **err)
+{
+  char boot[64] = "";
+  _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, boot, sizeof(boot) - 1) : -1;
+  if (n <= 0)
+    return 0;   /* no boot id (no /proc): nothing to compare with */
+  boot[n] = 0;
+  boot[strcspn(boot, "\n")] = 0;
+  _cleanup_free_ char *seen = NULL;
+  if (db_setting_get(e, "boot_id", &seen, err) < 0)
+    return -1;
+  if (seen && !strcmp(seen, boot))
+    return 0;
+  /* no store yet: no image can have users */
+  if (faccessat(e->rootfd, "wharf.db", F_OK, 0) == 0) {
+    _cleanup_json_ json_t *rows = db_query(e, "SELECT id, image_id FROM containers"
+                                              " WHERE image_id IS NOT NULL", "", err);
+    if (!rows)
+      return -1;
+    size_t k = json_array_size(rows);
+    _cleanup_free_ const char *(*pairs)[2] = calloc(k ? k : 1, sizeof(*pairs));
+    if (!pairs)
+      return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < k; i++) {
+      json_t *r = json_array_get(rows, i);
+      pairs[i][0] = json_string_value(json_object_get(r, "id"));
+      pairs[i][1] = json_string_value(json_object_get(r, "image_id"));
+    }
+    struct image_store *s = NULL;
+    if (open_store(e, &s, err) < 0 || image_store_sync_users(s, pairs, k, err) < 0)
+      return wh_error_wrap(err, "image users after a reboot");
+  }
+  return db_setting_set(e, "boot_id", boot, err);
 }

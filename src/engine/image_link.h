@@ -26,3 +26,8 @@ void image_link_close(struct engine *e);
 int image_add_user(struct engine *e, const char *image_id, const char *ctr_id,
                    struct wh_error **err);
 int image_remove_user(struct engine *e, const char *ctr_id, struct wh_error **err);
+/* After a reboot (a boot id the database has not seen), make the store's
+ * image users match the containers again: users are written without
+ * waiting for the disk, so a power loss may have dropped the last ones
+ * (image/store.c). Cheap otherwise: one small read and one query. */
+int image_users_check_boot(struct engine *e, struct wh_error **err);

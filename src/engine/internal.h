@@ -75,6 +75,13 @@ int proc_starttime(pid_t pid, int64_t *out);
 bool proc_alive(pid_t pid, int64_t start);
 int64_t proc_self_start(void);
 
+/* --- umount.c --- */
+/* path is a mount point (its device differs from its directory's). */
+bool mount_is_mounted(const char *path);
+/* Detach the mount at path (MNT_DETACH) without waiting for the kernel's
+ * grace period: returns once path is no longer a mount point. */
+int mount_detach_nowait(const char *path, struct wh_error **err);
+
 /* --- paths (container.c) --- */
 char *ctr_dir(struct engine *e, const char *id);      /* ROOT/containers/ID */
 char *ctr_rundir(struct engine *e, const char *id);   /* RUNROOT/containers/ID */

@@ -451,11 +451,13 @@ fail:
 done:
   close_stdio(&m);
   if (c.id || ctr_load(e, id, &c, NULL) == 0) {
-    net_teardown(e, &c, NULL);
-    if (json_is_true(json_object_get(c.host_config, "AutoRemove")))
+    /* removal tears the network down with everything else */
+    if (json_is_true(json_object_get(c.host_config, "AutoRemove"))) {
       ctr_destroy(e, &c, true, NULL);
-    else
+    } else {
+      net_teardown(e, &c, NULL);
       ctr_set_owner(e, id, 0, 0, NULL);
+    }
   }
   if (m.listen_fd >= 0)
     unlink(sockp);

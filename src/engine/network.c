@@ -534,8 +534,8 @@ int net_teardown(struct engine *e, const struct ctr *c, struct wh_error **err)
   if (nl_link_del(veth, err) < 0)
     r = -1;
   _cleanup_free_ char *ns = net_ns_path(e, c->id);
-  if (ns && umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-    r = wh_error_errno(err, "unmount %s", ns);
+  if (ns && mount_detach_nowait(ns, err) < 0)
+    r = -1;
   if (ns)
     unlink(ns);
   _cleanup_json_ json_t *nets = db_query(e, "SELECT network FROM endpoints WHERE container=?", "s",

@@ -72,14 +72,9 @@ int rootfs_umount(struct engine *e, const char *id, struct wh_error **err)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   /* A container's bind mounts were made in its own mount namespace, so
    * only the overlay itself is in ours; MNT_DETACH lets rm succeed while
-   * a `cp` or `exec` still holds a file open in it. */
-  while (rootfs_is_mounted(e, id)) {
-    if (umount2(mnt, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-      return wh_error_errno(err, "unmount %s", mnt);
-    if (errno == EINVAL || errno == ENOENT)
-      break;
-  }
-  return 0;
+   * a `cp` or `exec` still holds a file open in it, and the grace period
+   * the unmount waits for is waited out by a child (umount.c). */
+  return mount_detach_nowait(mnt, err);
 }
 
 /* Find a passwd/group line whose first field is name (or whose id field

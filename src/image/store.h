@@ -25,7 +25,8 @@ struct wh_error;
 struct image_store;
 
 /* How a command uses the store (the flock on wharf.lock):
- *   READ       shared: images, inspect, push, save.
+ *   READ       shared: images, inspect, push, save, and the engine; it
+ *              writes image users only, without fsync (see store.c).
  *   WRITE      pull, load, import: when the store is free, exclusive just
  *              long enough to sweep what interrupted writers left (skipped
  *              when anyone else is in), then shared, so readers and other
@@ -157,6 +158,11 @@ int image_store_prune(struct image_store *s, bool all, size_t *images, uint64_t 
 int image_store_add_user(struct image_store *s, const char *image_id, const char *user,
                          struct wh_error **err);
 int image_store_remove_user(struct image_store *s, const char *user, struct wh_error **err);
+/* Make the users exactly these n (user, image id) pairs, durably; pairs
+ * whose image is gone are left out. Users are written without waiting
+ * for the disk (store.c says why): the engine calls this after a reboot. */
+int image_store_sync_users(struct image_store *s, const char *const (*pairs)[2], size_t n,
+                           struct wh_error **err);
 
 struct image_store_usage {
   size_t images, layers, blobs;

@@ -446,6 +446,46 @@ int image_store_remove_user(struct image_store *s, const char *user, struct wh_e
   return exec_bound(s, "DELETE FROM image_users WHERE user = ?", user, err);
 }
 
+int image_store_sync_users(struct image_store *s, const char *const (*pairs)[2], size_t n,
+                           struct wh_error **err)
+{
+  /* rare (once per boot): this one waits for the disk */
+  int sync_was = 2;
+  _cleanup_stmt_ sqlite3_stmt *q = store_prepare(s, "PRAGMA synchronous", err);
+  if (!q)
+    return -1;
+  if (sqlite3_step(q) == SQLITE_ROW)
+    sync_was = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  q = NULL;
+  char restore[64];
+  snprintf(restore, sizeof(restore), "PRAGMA synchronous=%d;", sync_was);
+  if (store_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE;", err) < 0) {
+    store_exec(s, restore, NULL);
+    return -1;
+  }
+  int r = exec_bound(s, "DELETE FROM image_users", NULL, err);
+  for (size_t i = 0; i < n && r == 0; i++) {
+    _cleanup_stmt_ sqlite3_stmt *st = store_prepare(
+        s, "INSERT OR REPLACE INTO image_users (user, image_id)"
+           " SELECT ?, id FROM images WHERE id = ?", err);
+    if (!st) {
+      r = -1;
+      break;
+    }
+    sqlite3_bind_text(st, 1, pairs[i][0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pairs[i][1], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      r = store_db_error(s, "sync image users", err);
+  }
+  if (r == 0)
+    r = store_exec(s, "COMMIT;", err);
+  if (r < 0)
+    store_exec(s, "ROLLBACK;", NULL);
+  store_exec(s, restore, NULL);
+  return r;
+}
+
 static int sum(struct image_store *s, const char *sql, size_t *count, uint64_t *bytes,
                struct wh_error **err)
 {

@@ -150,15 +150,22 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
       setdomainname(s->domainname, strlen(s->domainname)) < 0)
     return wh_error_errno(err, "domainname %s", s->domainname);
 
-  if (rt_sync_send(cfg->sync_fd, RT_SYNC_HOOKS, NULL, err) < 0)
-    return -1;
-  enum rt_sync t;
-  if (rt_sync_recv(cfg->sync_fd, &t, state_json, err) < 0)
-    return -1;
-  if (t != RT_SYNC_HOOKS_DONE)
-    return wh_error_set(err, WH_ERR_INTERNAL, "sync: expected hooks done");
-  if (rt_run_hooks(s, OCI_HOOK_CREATE_CONTAINER, *state_json, cfg->log_fd, err) < 0)
-    return -1;
+  /* The parent runs prestart and createRuntime hooks and sends the
+   * state the container's own hooks read; with none of those hooks the
+   * round trip (two wake-ups, each a wait for a core on a busy host) is
+   * skipped: the parent only answers when asked. */
+  if (s->n_hooks[OCI_HOOK_PRESTART] || s->n_hooks[OCI_HOOK_CREATE_RUNTIME] ||
+      s->n_hooks[OCI_HOOK_CREATE_CONTAINER] || s->n_hooks[OCI_HOOK_START_CONTAINER]) {
+    if (rt_sync_send(cfg->sync_fd, RT_SYNC_HOOKS, NULL, err) < 0)
+      return -1;
+    enum rt_sync t;
+    if (rt_sync_recv(cfg->sync_fd, &t, state_json, err) < 0)
+      return -1;
+    if (t != RT_SYNC_HOOKS_DONE)
+      return wh_error_set(err, WH_ERR_INTERNAL, "sync: expected hooks done");
+    if (rt_run_hooks(s, OCI_HOOK_CREATE_CONTAINER, *state_json, cfg->log_fd, err) < 0)
+      return -1;
+  }
 
   if (rt_rootfs_pivot(cfg, err) < 0)
     return -1;
@@ -195,7 +202,7 @@ int rt_child_main(void *arg)
 
   const struct oci_spec *s = cfg->spec;
   int listener = -1;
-  if (rt_process_prepare(&s->process, s->seccomp, &listener, &e) < 0)
+  if (rt_process_prepare(&s->process, s->seccomp, cfg->seccomp, &listener, &e) < 0)
     return fail(cfg->sync_fd, e);
   if (listener >= 0) {
     if (rt_sync_send(cfg->sync_fd, RT_SYNC_SECCOMP_FD, NULL, &e) < 0 ||

@@ -151,6 +151,7 @@ struct create_job {
   int console_fd;
   int fifo_fd;
   int ns_fds[OCI_NS_COUNT];
+  struct rt_seccomp_prog seccomp;
 };
 
 static void job_cleanup(struct create_job *j, bool failed)
@@ -169,6 +170,7 @@ static void job_cleanup(struct create_job *j, bool failed)
   for (int t = 0; t < OCI_NS_COUNT; t++)
     wh_closep(&j->ns_fds[t]);
   rt_cgroup_clear(&j->cg);
+  rt_seccomp_prog_free(&j->seccomp);
   oci_spec_free(&j->spec);
   rt_container_close(&j->c);
 }
@@ -225,6 +227,7 @@ static int spawn(struct create_job *j, struct wh_error **err)
     .no_new_keyring = j->opts->no_new_keyring, .sync_fd = j->sync[1],
     .fifo_fd = j->fifo_fd, .console_fd = j->console_fd, .log_fd = j->ctx->log_fd,
     .preserve_fds = j->opts->preserve_fds, .cgroup_path = j->cg.path, .cgroup = &j->cg,
+    .seccomp = &j->seccomp,
   };
   memcpy(cfg.ns_fds, j->ns_fds, sizeof(cfg.ns_fds));
 
@@ -355,6 +358,9 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
   }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
     return wh_error_errno(err, "socketpair");
+  /* before the cgroup, so a bad profile leaves nothing to undo */
+  if (rt_seccomp_compile(j->ctx, s->seccomp, &j->seccomp, err) < 0)
+    return -1;
 
   if (rt_cgroup_init(&j->cg, s->cgroups_path, id, j->c.systemd_cgroup, err) < 0)
     return -1;

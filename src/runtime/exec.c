@@ -39,6 +39,7 @@ struct exec_job {
   int rootfd;
   int sync[2];
   int console_fd;
+  struct rt_seccomp_prog seccomp;
   pid_t pid;
 };
 
@@ -54,6 +55,7 @@ static void job_free(struct exec_job *j)
   wh_closep(&j->sync[0]);
   wh_closep(&j->sync[1]);
   wh_closep(&j->console_fd);
+  rt_seccomp_prog_free(&j->seccomp);
 }
 
 static bool same_ns(pid_t pid, const char *name)
@@ -172,7 +174,7 @@ static int exec_child(struct exec_job *j, const struct runtime_exec_opts *o)
       goto fail;
   } else
     setsid();
-  if (rt_process_prepare(&j->proc, j->spec.seccomp, &listener, &e) < 0)
+  if (rt_process_prepare(&j->proc, j->spec.seccomp, &j->seccomp, &listener, &e) < 0)
     goto fail;
   if (listener >= 0)
     close(listener);   /* the container's notify listener already has one */
@@ -226,6 +228,8 @@ static int exec_run(const struct runtime_ctx *ctx, const char *id,
   }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
     return wh_error_errno(err, "socketpair");
+  if (rt_seccomp_compile(ctx, j->spec.seccomp, &j->seccomp, err) < 0)
+    return -1;
 
   _cleanup_close_ int own_pidns = -1;
   if (j->ns_fds[OCI_NS_PID] >= 0) {

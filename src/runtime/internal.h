@@ -5,6 +5,7 @@
  * rootfs.c     mounts, devices, masked/readonly paths, pivot_root
  * process.c    user, capabilities, rlimits, no_new_privs, exec
  * seccomp.c    the spec's seccomp through libseccomp
+ * seccomp_cache.c  compiled filters kept under the state root
  * hooks.c      OCI hooks with the state on stdin and timeouts
  * state.c      the state directory, its lock, state.json, status
  * lifecycle.c  start, kill, delete, pause, resume, ps, update, stats
@@ -15,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "oci/runtime_spec.h"
@@ -22,6 +24,7 @@
 #include "runtime/runtime.h"
 
 struct wh_error;
+struct rt_seccomp_prog;
 
 /* ---- state.c ---- */
 
@@ -89,7 +92,8 @@ int rt_rootfs_finish(const struct rt_child_cfg *cfg, struct wh_error **err);
  * ids, capabilities, no_new_privs, seccomp (a notify listener fd goes to
  * *listener_fd, else -1). */
 int rt_process_prepare(const struct oci_process *p, const struct oci_seccomp *sc,
-                       int *listener_fd, struct wh_error **err);
+                       const struct rt_seccomp_prog *prog, int *listener_fd,
+                       struct wh_error **err);
 /* Close what must not leak (fds above 2 + preserve_fds) and execve the
  * process (PATH from its env). Returns only on failure. */
 int rt_process_exec(const struct oci_process *p, int preserve_fds,
@@ -100,9 +104,36 @@ int rt_setup_console(int console_fd, const struct oci_process *p,
                      struct wh_error **err);
 
 /* ---- seccomp.c ---- */
-/* Load the filter; with a notify action, *listener_fd gets the fd. */
-int rt_seccomp_load(const struct oci_seccomp *sc, int *listener_fd,
-                    struct wh_error **err);
+/* A filter compiled by the parent before clone; the child only loads it.
+ * insns NULL: the child builds and loads it with libseccomp (a profile
+ * with a notify action: the listener fd comes from that load). */
+struct sock_filter;
+struct rt_seccomp_prog {
+  struct sock_filter *insns;
+  size_t len;
+  unsigned flags;         /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+  bool use_prctl;         /* no seccomp(2) here (API level 1) */
+};
+/* Compile sc (NULL: nothing) into prog, from the cache when it has it. */
+int rt_seccomp_compile(const struct runtime_ctx *ctx, const struct oci_seccomp *sc,
+                       struct rt_seccomp_prog *prog, struct wh_error **err);
+void rt_seccomp_prog_free(struct rt_seccomp_prog *prog);
+/* Load the filter (prog, or sc through libseccomp when prog has none);
+ * with a notify action, *listener_fd gets the fd. */
+int rt_seccomp_load(const struct oci_seccomp *sc, const struct rt_seccomp_prog *prog,
+                    int *listener_fd, struct wh_error **err);
+
+/* ---- seccomp_cache.c ---- */
+struct wh_buf;
+/* Everything the program depends on, as bytes. -1 (ENOMEM) on failure. */
+int rt_seccomp_cache_key(const struct oci_seccomp *sc, int major, int minor, int micro,
+                         unsigned api, uint32_t native_arch, struct wh_buf *key);
+/* 0 and prog->insns/len filled on a hit, -1 on a miss. */
+int rt_seccomp_cache_get(const struct runtime_ctx *ctx, const struct wh_buf *key,
+                         struct rt_seccomp_prog *prog);
+/* Best effort: a failure to cache is only a later miss. */
+void rt_seccomp_cache_put(const struct runtime_ctx *ctx, const struct wh_buf *key,
+                          const struct rt_seccomp_prog *prog);
 /* Send a listener fd to listenerPath with the container state (as runc). */
 int rt_seccomp_send_listener(const struct oci_seccomp *sc, int fd,
                              const char *state_json, struct wh_error **err);
@@ -122,6 +153,7 @@ struct rt_child_cfg {
   int ns_fds[OCI_NS_COUNT];   /* opened paths, -1 = none */
   const char *cgroup_path;    /* for cgroup mounts */
   const struct rt_cgroup *cgroup;
+  const struct rt_seccomp_prog *seccomp;   /* compiled by the parent */
 };
 
 /* The child's entry point (never returns). */

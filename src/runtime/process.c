@@ -102,7 +102,8 @@ static int set_caps(const struct oci_process *p, struct wh_error **err)
 }
 
 int rt_process_prepare(const struct oci_process *p, const struct oci_seccomp *sc,
-                       int *listener_fd, struct wh_error **err)
+                       const struct rt_seccomp_prog *prog, int *listener_fd,
+                       struct wh_error **err)
 {
   *listener_fd = -1;
   if (apply_rlimits(p, err) < 0)
@@ -118,7 +119,7 @@ int rt_process_prepare(const struct oci_process *p, const struct oci_seccomp *sc
     return -1;
   /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
    * while we still have it (runc's order) */
-  if (sc && !p->no_new_privileges && rt_seccomp_load(sc, listener_fd, err) < 0)
+  if (sc && !p->no_new_privileges && rt_seccomp_load(sc, prog, listener_fd, err) < 0)
     return -1;
   if (set_ids(p, err) < 0)
     return -1;
@@ -128,7 +129,7 @@ int rt_process_prepare(const struct oci_process *p, const struct oci_seccomp *sc
     return wh_error_errno(err, "process.cwd %s", p->cwd);
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return wh_error_errno(err, "process.noNewPrivileges");
-  if (sc && p->no_new_privileges && rt_seccomp_load(sc, listener_fd, err) < 0)
+  if (sc && p->no_new_privileges && rt_seccomp_load(sc, prog, listener_fd, err) < 0)
     return -1;
   return 0;
 }

@@ -44,6 +44,59 @@ def test_errno_with_its_value(rt, make_bundle, nnp):
     assert not os.path.exists(os.path.join(b.rootfs, "tmp", "x"))
 
 
+def test_compiled_filters_are_cached_per_profile(rt, make_bundle):
+    """The parent compiles a profile once and keeps the program under
+    <root>/.seccomp; an entry is used only for exactly its profile, and a
+    damaged or swapped entry is recompiled, never trusted."""
+    cache = os.path.join(rt.root, ".seccomp")
+    script = "mkdir /tmp/x; echo rc=$?"
+
+    def run(errno_ret):
+        b = with_seccomp(make_bundle, script,
+                         seccomp(rules=[rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO",
+                                             errnoRet=errno_ret)]))
+        r = rt.run(b)
+        assert "rc=1" in r.stdout, r.stderr
+        return r.stderr
+
+    def entries():
+        return sorted(os.listdir(cache))
+
+    assert "Function not implemented" in run(38)          # ENOSYS, compiled
+    first = entries()
+    assert len(first) == 1
+    assert os.stat(cache).st_mode & 0o777 == 0o700
+    assert "Function not implemented" in run(38)          # the same entry
+    assert entries() == first
+    assert "Permission denied" in run(13)                 # another profile
+    both = entries()
+    assert len(both) == 2
+    other = [e for e in both if e not in first][0]
+
+    # a byte of the program flipped: the checksum fails, it is rebuilt
+    p = os.path.join(cache, first[0])
+    with open(p, "rb") as f:
+        good = f.read()
+    bad = bytearray(good)
+    bad[-3] ^= 0xFF
+    with open(p, "wb") as f:
+        f.write(bad)
+    assert "Function not implemented" in run(38)
+    with open(p, "rb") as f:
+        assert f.read() == good
+    # a valid entry of another profile under this profile's name: the key
+    # differs, so the EACCES filter is never used for the ENOSYS profile
+    with open(os.path.join(cache, other), "rb") as f:
+        foreign = f.read()
+    with open(p, "wb") as f:
+        f.write(foreign)
+    assert "Function not implemented" in run(38)
+    # a truncated entry
+    with open(p, "wb") as f:
+        f.write(good[:100])
+    assert "Function not implemented" in run(38)
+
+
 def test_errno_default_is_eperm_and_default_errno_ret(rt, make_bundle):
     b = with_seccomp(make_bundle, "mkdir /tmp/x",
                      seccomp(rules=[rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO")]))
