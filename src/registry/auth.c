@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "registry/api.h"
+#include "registry/audit.h"
 #include "registry/auth_internal.h"
 #include "registry/http.h"
 #include "registry/registry.h"
@@ -138,8 +139,10 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
   char buf[2048];
   char *user, *pass;
   if (basic_decode(b64, buf, sizeof(buf), &user, &pass) < 0 ||
-      strlen(user) >= ECR_AUTHCACHE_NAME_MAX)
+      strlen(user) >= ECR_AUTHCACHE_NAME_MAX) {
+    c->fail = "malformed basic credentials";
     return -1;
+  }
   int64_t now = wh_now_real_ns() / 1000000000;
   struct wh_buf key = WH_BUF_INIT;
   cache_key(a, &key, "basic", user, pass);
@@ -156,13 +159,17 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
   const char *name = user;
   if (strcmp(user, "AWS") == 0) {
     login_user = ecr_jwt_login_verify(a->jwt_key, sizeof(a->jwt_key), a->issuer, pass, now, &err);
-    if (!login_user)
+    if (!login_user) {
+      c->fail = "bad or expired login token";
       goto out;
+    }
     name = login_user;
   }
   struct ecr_user u;
-  if (ecr_user_get(a->store, name, &u, &err) < 0)
+  if (ecr_user_get(a->store, name, &u, &err) < 0) {
+    c->fail = "unknown user";
     goto out;
+  }
   bool ok = login_user != NULL;
   if (!ok && u.password && ecr_password_verify(pass, u.password, &ok, &err) < 0)
     ok = false;
@@ -173,6 +180,8 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
     put_perms(&e, &c->who);
     ecr_authcache_put(a->cache, key.data, key.len, &e, now, 0, NULL);
     ret = 0;
+  } else {
+    c->fail = ok ? "unreadable permissions" : u.password ? "bad password" : "no password set";
   }
   ecr_user_clear(&u);
 out:
@@ -204,6 +213,7 @@ static int check_bearer(struct registry *reg, const char *tok, struct caller *c)
   if (ecr_jwt_verify(tok, a->jwt_key, sizeof(a->jwt_key), &o, &c->claims, &err) < 0) {
     wh_log(WH_LOG_INFO, "auth", "bearer token refused: %s", err ? err->msg : "?");
     wh_error_free(err);
+    c->fail = "bad or expired bearer token";
     goto out;
   }
   c->have_claims = true;
@@ -211,6 +221,7 @@ static int check_bearer(struct registry *reg, const char *tok, struct caller *c)
     struct ecr_user u;
     if (ecr_user_get(a->store, c->claims.sub, &u, &err) < 0) {
       wh_error_free(err);
+      c->fail = "bearer token of an unknown user";
       goto out;
     }
     ecr_user_clear(&u);
@@ -294,7 +305,7 @@ static void identify(struct registry *reg, struct request *r, struct caller *c)
   else if (strncasecmp(h, "Bearer ", 7) == 0)
     c->kind = check_bearer(reg, h + 7, c) == 0 ? CRED_BEARER : CRED_BAD;
   else
-    c->kind = CRED_BAD;
+    c->kind = CRED_BAD, c->fail = "unsupported Authorization scheme";
   if (!ac || c->kind == CRED_BAD || strlen(h) > ECR_JWT_MAX + 16)
     return;
   /* Remember a result that fits: basic, or a bearer token for one
@@ -414,11 +425,20 @@ int auth_request(struct request *r)
   int ret = 0;
   char scope[600]; /* what a challenge names; formatted only when one is sent */
   if (c.kind == CRED_BAD) {
+    /* The user a basic header names is not trusted (it may be a typo'd
+     * password pasted in the wrong field): only the reason is written. */
+    audit_log(reg, "auth_failure", NULL, repo_op ? r->match.name : NULL, "api", "oci",
+              "reason", c.fail ? c.fail : "refused", NULL);
     ret = challenge(r, repo_op ? challenge_scope(scope, sizeof(scope), r, op, opname) : NULL,
                     false);
     goto out;
   }
   c.who.user = c.user[0] ? c.user : NULL;
+  /* Who the audit lines of this request name: the user (a password's, a
+   * login token's or a bearer token's subject); NULL, written as JSON
+   * null, for an anonymous caller. */
+  if (c.who.user && !r->principal)
+    r->principal = strdup(c.who.user);
   if (kind == ROUTE_BASE) {
     if (!c.who.user && c.kind != CRED_BEARER)
       ret = challenge(r, NULL, false);

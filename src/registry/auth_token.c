@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/audit.h"
 #include "registry/auth_internal.h"
 #include "registry/http.h"
 #include "registry/registry.h"
@@ -40,6 +41,8 @@ int auth_token_get(struct request *r)
   const char *h = request_header(r, "Authorization");
   if (h && strncasecmp(h, "Basic ", 6) == 0) {
     if (auth_check_basic(reg, h + 6, &c) < 0) {
+      audit_log(reg, "auth_failure", NULL, NULL, "api", "token", "reason",
+                c.fail ? c.fail : "refused", NULL);
       reply_header(r, "WWW-Authenticate", "Basic realm=\"wharf-registry\"");
       return reply_error(r, REG_UNAUTHORIZED, "wrong user name or password");
     }
