@@ -110,3 +110,35 @@ def test_ecr_changes_are_audited_with_the_principal(ecr):
     assert "RepositoryNotFoundException" in ecr.aws_fail(
         "delete-repository", "--repository-name", "chg")
     assert len([x for x in read_audit(ecr) if x["event"] == "ecr"]) == len(lines)
+
+
+def test_put_image_over_quota_is_limit_exceeded(ecr):
+    import subprocess
+    from wharfutil import bin_path
+    ecr.aws("create-repository", "--repository-name", "q/ecr")
+    p = subprocess.run([bin_path("wharf-registry"), "repo", "quota", "q/ecr", "20000",
+                        "--data", str(ecr.data)], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    c = Client(ecr.endpoint)
+    c.s.auth = ("admin", "admin-pw")
+    small = c.image("q/ecr", layers=(os.urandom(6000),))
+    out = ecr.aws("put-image", "--repository-name", "q/ecr", "--image-tag", "v1",
+                  "--image-manifest", small.decode())
+    assert out["image"]["imageId"]["imageTag"] == "v1"
+    big = c.image("q/ecr", layers=(os.urandom(15000),))  # uploads start under quota
+    st, j = ecr.call("PutImage", {"repositoryName": "q/ecr", "imageTag": "v2",
+                                  "imageManifest": big.decode()})
+    assert st == 400 and j["__type"] == "LimitExceededException", j
+    assert "quota of 20000 bytes" in j["message"] and "uses" in j["message"], j
+    assert "q/ecr" in j["message"]
+    e = ecr.aws_fail("put-image", "--repository-name", "q/ecr", "--image-tag", "v2",
+                     "--image-manifest", big.decode())
+    assert "LimitExceededException" in e
+    st, j = ecr.call("DescribeImages", {"repositoryName": "q/ecr"})
+    assert [i.get("imageTags") for i in j["imageDetails"]] == [["v1"]]
+    denied = [x for x in read_audit(ecr) if x["event"] == "quota_denied"]
+    # botocore retries LimitExceededException (a throttling code to it):
+    # the aws call may have been refused more than once
+    assert len(denied) >= 2
+    assert {(x["principal"], x["repository"]) for x in denied} == {("admin", "q/ecr")}
+    assert f"wharf_registry_quota_denied_total {len(denied)}\n" in c.req("GET", "/metrics").text
