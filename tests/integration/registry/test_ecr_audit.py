@@ -142,3 +142,21 @@ def test_put_image_over_quota_is_limit_exceeded(ecr):
     assert len(denied) >= 2
     assert {(x["principal"], x["repository"]) for x in denied} == {("admin", "q/ecr")}
     assert f"wharf_registry_quota_denied_total {len(denied)}\n" in c.req("GET", "/metrics").text
+
+
+def test_metrics_stay_open_under_auth_and_name_no_repository_or_user(ecr):
+    """docs/registry.md, Metrics: /metrics needs no credentials even with
+    --auth, which is safe because no series names a repository, tag,
+    user or key."""
+    import requests
+    user_add(ecr.data, "secretive-user", perms="ecr:*", password="pw", key=False)
+    c = Client(ecr.endpoint)
+    c.s.auth = ("secretive-user", "pw")
+    c.push_image("hidden-repo-name/app", "hidden-tag", layers=(b"metrics layer",))
+    assert requests.get(ecr.endpoint + "/v2/_catalog").status_code == 401  # auth is on
+    r = requests.get(ecr.endpoint + "/metrics", timeout=10)
+    assert r.status_code == 200 and "wharf_registry_http_requests_total{" in r.text
+    for secret in ("hidden-repo-name", "hidden-tag", "secretive-user", ecr.admin["AccessKeyId"]):
+        assert secret not in r.text
+    # credentials, even wrong ones, do not change that
+    assert requests.get(ecr.endpoint + "/metrics", auth=("x", "y")).status_code == 200
