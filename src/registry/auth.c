@@ -9,11 +9,9 @@
 #include "registry/auth.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,6 +24,7 @@
 #include "base/timeutil.h"
 #include "registry/api.h"
 #include "registry/audit.h"
+#include "registry/auth_header.h"
 #include "registry/auth_internal.h"
 #include "registry/http.h"
 #include "registry/registry.h"
@@ -82,31 +81,6 @@ static void caller_clear(struct caller *c)
     ecr_jwt_claims_free(&c->claims);
 }
 
-/* "Basic <b64>" into user and password (NUL-terminated in buf). */
-static int basic_decode(const char *v, char *buf, size_t n, char **user, char **pass)
-{
-  size_t len = strlen(v);
-  if (len == 0 || len % 4 || len / 4 * 3 >= n)
-    return -1;
-  int got = EVP_DecodeBlock((unsigned char *) buf, (const unsigned char *) v, (int) len);
-  if (got < 0)
-    return -1;
-  if (len >= 1 && v[len - 1] == '=')
-    got--;
-  if (len >= 2 && v[len - 2] == '=')
-    got--;
-  buf[got] = '\0';
-  if (strlen(buf) != (size_t) got)
-    return -1;
-  char *colon = strchr(buf, ':');
-  if (!colon)
-    return -1;
-  *colon = '\0';
-  *user = buf;
-  *pass = colon + 1;
-  return 0;
-}
-
 /* kind NUL gen NUL x NUL y: what the credential cache is keyed by (an
  * HMAC of it). Built with appends: this runs on every request. */
 static void cache_key(struct registry_auth *a, struct wh_buf *b, const char *kind,
@@ -138,7 +112,7 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
   struct registry_auth *a = reg->auth;
   char buf[2048];
   char *user, *pass;
-  if (basic_decode(b64, buf, sizeof(buf), &user, &pass) < 0 ||
+  if (auth_basic_decode(b64, buf, sizeof(buf), &user, &pass) < 0 ||
       strlen(user) >= ECR_AUTHCACHE_NAME_MAX) {
     c->fail = "malformed basic credentials";
     return -1;
@@ -300,12 +274,17 @@ static void identify(struct registry *reg, struct request *r, struct caller *c)
     }
     return;
   }
-  if (strncasecmp(h, "Basic ", 6) == 0)
-    c->kind = auth_check_basic(reg, h + 6, c) == 0 ? CRED_BASIC : CRED_BAD;
-  else if (strncasecmp(h, "Bearer ", 7) == 0)
-    c->kind = check_bearer(reg, h + 7, c) == 0 ? CRED_BEARER : CRED_BAD;
-  else
+  const char *cred;
+  switch (auth_header_scheme(h, &cred)) {
+  case AUTH_SCHEME_BASIC:
+    c->kind = auth_check_basic(reg, cred, c) == 0 ? CRED_BASIC : CRED_BAD;
+    break;
+  case AUTH_SCHEME_BEARER:
+    c->kind = check_bearer(reg, cred, c) == 0 ? CRED_BEARER : CRED_BAD;
+    break;
+  default:
     c->kind = CRED_BAD, c->fail = "unsupported Authorization scheme";
+  }
   if (!ac || c->kind == CRED_BAD || strlen(h) > ECR_JWT_MAX + 16)
     return;
   /* Remember a result that fits: basic, or a bearer token for one
