@@ -27,9 +27,11 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "oci/reference.h"
+#include "registry/audit.h"
 #include "registry/auth.h"
 #include "registry/ecr_password.h"
 #include "registry/lifecycle.h"
+#include "registry/registry.h"
 #include "registry/store_ecr.h"
 #include "registry/store_meta.h"
 
@@ -369,14 +371,20 @@ int cmd_lifecycle(int argc, char **argv, struct wh_error **err)
   }
   int ret = -1;
   struct meta_store *meta = meta_store_sqlite_open(a.dirfd, a.data, false, err);
-  if (meta) {
-    long n = lifecycle_apply_all(meta, a.store, now, dry, err);
+  /* Without a server: expirations go to DATA/audit.log, like `gc`'s. */
+  struct registry reg = { .data_fd = a.dirfd, .meta = meta };
+  if (meta && !dry)
+    reg.audit = audit_open(a.dirfd, "audit.log", err);
+  if (meta && (dry || reg.audit)) {
+    long n = lifecycle_apply_all(&reg, meta, a.store, now, dry, err);
     if (n >= 0) {
       printf("%s %ld image%s\n", dry ? "would expire" : "expired", n, n == 1 ? "" : "s");
       ret = 0;
     }
-    meta_store_close(meta);
   }
+  audit_close(reg.audit);
+  if (meta)
+    meta_store_close(meta);
   admin_close(&a);
   return ret;
 }

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "oci/reference.h"
+#include "registry/audit.h"
 #include "registry/ecr_jwt.h"
 #include "registry/ecr_sigv4.h"
 #include "registry/http.h"
@@ -33,14 +34,15 @@
 static const struct {
   const char *name;
   ecr_action_fn fn;
+  bool changes; /* a successful call is written to the audit log */
 } ecr_actions[] = {
   { "BatchCheckLayerAvailability", ecr_batch_check_layer_availability },
-  { "BatchDeleteImage", ecr_batch_delete_image },
+  { "BatchDeleteImage", ecr_batch_delete_image, true },
   { "BatchGetImage", ecr_batch_get_image },
-  { "CreateRepository", ecr_create_repository },
-  { "DeleteLifecyclePolicy", ecr_delete_lifecycle_policy },
-  { "DeleteRepository", ecr_delete_repository },
-  { "DeleteRepositoryPolicy", ecr_delete_repository_policy },
+  { "CreateRepository", ecr_create_repository, true },
+  { "DeleteLifecyclePolicy", ecr_delete_lifecycle_policy, true },
+  { "DeleteRepository", ecr_delete_repository, true },
+  { "DeleteRepositoryPolicy", ecr_delete_repository_policy, true },
   { "DescribeImages", ecr_describe_images },
   { "DescribeRepositories", ecr_describe_repositories },
   { "GetAuthorizationToken", ecr_get_authorization_token },
@@ -49,13 +51,13 @@ static const struct {
   { "GetRepositoryPolicy", ecr_get_repository_policy },
   { "ListImages", ecr_list_images },
   { "ListTagsForResource", ecr_list_tags_for_resource },
-  { "PutImage", ecr_put_image },
-  { "PutImageTagMutability", ecr_put_image_tag_mutability },
-  { "PutLifecyclePolicy", ecr_put_lifecycle_policy },
-  { "SetRepositoryPolicy", ecr_set_repository_policy },
+  { "PutImage", ecr_put_image, true },
+  { "PutImageTagMutability", ecr_put_image_tag_mutability, true },
+  { "PutLifecyclePolicy", ecr_put_lifecycle_policy, true },
+  { "SetRepositoryPolicy", ecr_set_repository_policy, true },
   { "StartLifecyclePolicyPreview", ecr_start_lifecycle_policy_preview },
-  { "TagResource", ecr_tag_resource },
-  { "UntagResource", ecr_untag_resource },
+  { "TagResource", ecr_tag_resource, true },
+  { "UntagResource", ecr_untag_resource, true },
 };
 
 struct ecr_state {
@@ -154,6 +156,8 @@ static int verify_sigv4(struct ecr_call *c, const char *body, size_t len, unsign
   }
   if (ecr_sigv4_parse_authorization(h, &auth, &code, &err) < 0) {
     *status = (unsigned) ecr_sigv4_code_status(code);
+    audit_log(c->reg, "auth_failure", NULL, NULL, "api", "ecr", "reason",
+              ecr_sigv4_code_name(code), NULL);
     return ecr_fail(c, ecr_sigv4_code_name(code), "%s", err ? err->msg : "bad signature");
   }
   int ret = -1;
@@ -172,6 +176,11 @@ static int verify_sigv4(struct ecr_call *c, const char *body, size_t len, unsign
     *status = 403;
     wh_log(WH_LOG_INFO, "auth", "ECR API: access key %s refused: %s", auth.access_key_id,
            err ? err->msg : !key.id ? "unknown" : !key.active ? "disabled" : "expired");
+    /* The key id is no secret (CloudTrail logs it too). */
+    audit_log(c->reg, "auth_failure", NULL, NULL, "api", "ecr", "reason",
+              !key.id ? "unknown access key" : !key.active ? "disabled access key"
+              : key.expires_at && key.expires_at <= now ? "expired access key"
+              : "access key unusable", "access_key_id", auth.access_key_id, NULL);
     ecr_fail(c, "UnrecognizedClientException",
              "The security token included in the request is invalid.");
     goto out;
@@ -203,6 +212,8 @@ static int verify_sigv4(struct ecr_call *c, const char *body, size_t len, unsign
     *status = (unsigned) ecr_sigv4_code_status(code);
     wh_log(WH_LOG_INFO, "auth", "ECR API: signature of %s refused: %s", auth.access_key_id,
            err ? err->msg : "?");
+    audit_log(c->reg, "auth_failure", NULL, NULL, "api", "ecr", "reason",
+              ecr_sigv4_code_name(code), "access_key_id", auth.access_key_id, NULL);
     ecr_fail(c, ecr_sigv4_code_name(code), "%s", err ? err->msg : "bad signature");
     goto out;
   }
@@ -212,6 +223,9 @@ static int verify_sigv4(struct ecr_call *c, const char *body, size_t len, unsign
   }
   snprintf(c->user, sizeof(c->user), "%s", key.user);
   c->who.user = c->user;
+  /* The access key's user is who the audit lines of this call name. */
+  if (!r->principal)
+    r->principal = strdup(c->user);
   snprintf(c->region, sizeof(c->region), "%s", auth.region);
   ret = 0;
 out:
@@ -220,6 +234,32 @@ out:
   ecr_user_clear(&u);
   ecr_sigv4_auth_free(&auth);
   return ret;
+}
+
+/* One `ecr` audit line for a call that changed something: the action,
+ * the repository (or the resource ARN of TagResource and UntagResource),
+ * and for PutImage the tag and digest. Policy documents are not copied
+ * in: GetRepositoryPolicy and GetLifecyclePolicy show the current one. */
+static void audit_change(struct ecr_call *c)
+{
+  const char *repo = json_string_value(json_object_get(c->in, "repositoryName"));
+  json_t *f = json_pack("{s:s}", "action", c->action);
+  if (!f)
+    return;
+  const char *arn = json_string_value(json_object_get(c->in, "resourceArn"));
+  if (arn)
+    json_object_set_new(f, "resource_arn", json_string(arn));
+  if (strcmp(c->action, "PutImage") == 0) {
+    json_t *id = json_object_get(json_object_get(c->out, "image"), "imageId");
+    json_t *tag = json_object_get(id, "imageTag");
+    json_object_set(f, "tag", tag ? tag : json_null());
+    json_t *dg = json_object_get(id, "imageDigest");
+    json_object_set(f, "digest", dg ? dg : json_null());
+  } else if (strcmp(c->action, "BatchDeleteImage") == 0) {
+    json_t *ids = json_object_get(c->out, "imageIds");
+    json_object_set_new(f, "deleted", json_integer((json_int_t) json_array_size(ids)));
+  }
+  audit_log_json(c->reg, "ecr", c->user[0] ? c->user : NULL, repo, f);
 }
 
 int api_ecr_end(struct request *r)
@@ -248,10 +288,12 @@ int api_ecr_end(struct request *r)
   }
   const char *name = target + strlen(ECR_TARGET_PREFIX);
   ecr_action_fn fn = NULL;
+  bool changes = false;
   for (size_t i = 0; i < WH_ARRAY_SIZE(ecr_actions); i++)
     if (strcmp(ecr_actions[i].name, name) == 0) {
       fn = ecr_actions[i].fn;
       c.action = ecr_actions[i].name;
+      changes = ecr_actions[i].changes;
     }
   if (!fn) {
     ecr_fail(&c, "UnknownOperationException", "wharf-registry does not implement %s", name);
@@ -270,6 +312,8 @@ int api_ecr_end(struct request *r)
     goto out;
   }
   ret = fn(&c);
+  if (ret == 0 && !c.err_type && changes)
+    audit_change(&c);
 out:
   if (ret < 0 || c.err_type) {
     const char *type = c.err_type ? c.err_type : "ServerException";

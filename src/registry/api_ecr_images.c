@@ -13,7 +13,9 @@
 #include "base/error.h"
 #include "oci/digest.h"
 #include "oci/reference.h"
+#include "registry/audit.h"
 #include "registry/manifest.h"
+#include "registry/metrics.h"
 #include "registry/registry.h"
 #include "registry/store_ecr.h"
 #include "registry/store_meta.h"
@@ -447,6 +449,19 @@ int ecr_put_image(struct ecr_call *c)
     .annotations = mi.annotations, .blobs = mi.blobs, .n_blobs = mi.n_blobs,
     .children = mi.children, .n_children = mi.n_children,
   };
+  /* The repository's quota, checked as the OCI manifest PUT checks it. */
+  if (registry_quota_check(c->reg, name, len, &err) < 0) {
+    if (err && err->kind == WH_ERR_DENIED) {
+      metrics_quota_denied(c->reg->metrics);
+      audit_log(c->reg, "quota_denied", c->user, name, "digest", got, "message", err->msg,
+                NULL);
+      ret = ecr_fail(c, "LimitExceededException", "%s", err->msg);
+    } else {
+      ret = ecr_fail(c, "ServerException", "cannot read the repository's quota");
+    }
+    wh_error_free(err);
+    goto out;
+  }
   if (meta_manifest_put(c->reg->meta, &p, &err) < 0) {
     if (err && err->kind == WH_ERR_NOT_FOUND)
       ret = ecr_fail(c, mi.n_children ? "ReferencedImagesNotFoundException" :

@@ -9,11 +9,9 @@
 #include "registry/auth.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,6 +23,8 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "registry/api.h"
+#include "registry/audit.h"
+#include "registry/auth_header.h"
 #include "registry/auth_internal.h"
 #include "registry/http.h"
 #include "registry/registry.h"
@@ -81,31 +81,6 @@ static void caller_clear(struct caller *c)
     ecr_jwt_claims_free(&c->claims);
 }
 
-/* "Basic <b64>" into user and password (NUL-terminated in buf). */
-static int basic_decode(const char *v, char *buf, size_t n, char **user, char **pass)
-{
-  size_t len = strlen(v);
-  if (len == 0 || len % 4 || len / 4 * 3 >= n)
-    return -1;
-  int got = EVP_DecodeBlock((unsigned char *) buf, (const unsigned char *) v, (int) len);
-  if (got < 0)
-    return -1;
-  if (len >= 1 && v[len - 1] == '=')
-    got--;
-  if (len >= 2 && v[len - 2] == '=')
-    got--;
-  buf[got] = '\0';
-  if (strlen(buf) != (size_t) got)
-    return -1;
-  char *colon = strchr(buf, ':');
-  if (!colon)
-    return -1;
-  *colon = '\0';
-  *user = buf;
-  *pass = colon + 1;
-  return 0;
-}
-
 /* kind NUL gen NUL x NUL y: what the credential cache is keyed by (an
  * HMAC of it). Built with appends: this runs on every request. */
 static void cache_key(struct registry_auth *a, struct wh_buf *b, const char *kind,
@@ -137,9 +112,11 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
   struct registry_auth *a = reg->auth;
   char buf[2048];
   char *user, *pass;
-  if (basic_decode(b64, buf, sizeof(buf), &user, &pass) < 0 ||
-      strlen(user) >= ECR_AUTHCACHE_NAME_MAX)
+  if (auth_basic_decode(b64, buf, sizeof(buf), &user, &pass) < 0 ||
+      strlen(user) >= ECR_AUTHCACHE_NAME_MAX) {
+    c->fail = "malformed basic credentials";
     return -1;
+  }
   int64_t now = wh_now_real_ns() / 1000000000;
   struct wh_buf key = WH_BUF_INIT;
   cache_key(a, &key, "basic", user, pass);
@@ -156,13 +133,17 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
   const char *name = user;
   if (strcmp(user, "AWS") == 0) {
     login_user = ecr_jwt_login_verify(a->jwt_key, sizeof(a->jwt_key), a->issuer, pass, now, &err);
-    if (!login_user)
+    if (!login_user) {
+      c->fail = "bad or expired login token";
       goto out;
+    }
     name = login_user;
   }
   struct ecr_user u;
-  if (ecr_user_get(a->store, name, &u, &err) < 0)
+  if (ecr_user_get(a->store, name, &u, &err) < 0) {
+    c->fail = "unknown user";
     goto out;
+  }
   bool ok = login_user != NULL;
   if (!ok && u.password && ecr_password_verify(pass, u.password, &ok, &err) < 0)
     ok = false;
@@ -173,6 +154,8 @@ int auth_check_basic(struct registry *reg, const char *b64, struct caller *c)
     put_perms(&e, &c->who);
     ecr_authcache_put(a->cache, key.data, key.len, &e, now, 0, NULL);
     ret = 0;
+  } else {
+    c->fail = ok ? "unreadable permissions" : u.password ? "bad password" : "no password set";
   }
   ecr_user_clear(&u);
 out:
@@ -204,6 +187,7 @@ static int check_bearer(struct registry *reg, const char *tok, struct caller *c)
   if (ecr_jwt_verify(tok, a->jwt_key, sizeof(a->jwt_key), &o, &c->claims, &err) < 0) {
     wh_log(WH_LOG_INFO, "auth", "bearer token refused: %s", err ? err->msg : "?");
     wh_error_free(err);
+    c->fail = "bad or expired bearer token";
     goto out;
   }
   c->have_claims = true;
@@ -211,6 +195,7 @@ static int check_bearer(struct registry *reg, const char *tok, struct caller *c)
     struct ecr_user u;
     if (ecr_user_get(a->store, c->claims.sub, &u, &err) < 0) {
       wh_error_free(err);
+      c->fail = "bearer token of an unknown user";
       goto out;
     }
     ecr_user_clear(&u);
@@ -289,12 +274,17 @@ static void identify(struct registry *reg, struct request *r, struct caller *c)
     }
     return;
   }
-  if (strncasecmp(h, "Basic ", 6) == 0)
-    c->kind = auth_check_basic(reg, h + 6, c) == 0 ? CRED_BASIC : CRED_BAD;
-  else if (strncasecmp(h, "Bearer ", 7) == 0)
-    c->kind = check_bearer(reg, h + 7, c) == 0 ? CRED_BEARER : CRED_BAD;
-  else
-    c->kind = CRED_BAD;
+  const char *cred;
+  switch (auth_header_scheme(h, &cred)) {
+  case AUTH_SCHEME_BASIC:
+    c->kind = auth_check_basic(reg, cred, c) == 0 ? CRED_BASIC : CRED_BAD;
+    break;
+  case AUTH_SCHEME_BEARER:
+    c->kind = check_bearer(reg, cred, c) == 0 ? CRED_BEARER : CRED_BAD;
+    break;
+  default:
+    c->kind = CRED_BAD, c->fail = "unsupported Authorization scheme";
+  }
   if (!ac || c->kind == CRED_BAD || strlen(h) > ECR_JWT_MAX + 16)
     return;
   /* Remember a result that fits: basic, or a bearer token for one
@@ -414,11 +404,20 @@ int auth_request(struct request *r)
   int ret = 0;
   char scope[600]; /* what a challenge names; formatted only when one is sent */
   if (c.kind == CRED_BAD) {
+    /* The user a basic header names is not trusted (it may be a typo'd
+     * password pasted in the wrong field): only the reason is written. */
+    audit_log(reg, "auth_failure", NULL, repo_op ? r->match.name : NULL, "api", "oci",
+              "reason", c.fail ? c.fail : "refused", NULL);
     ret = challenge(r, repo_op ? challenge_scope(scope, sizeof(scope), r, op, opname) : NULL,
                     false);
     goto out;
   }
   c.who.user = c.user[0] ? c.user : NULL;
+  /* Who the audit lines of this request name: the user (a password's, a
+   * login token's or a bearer token's subject); NULL, written as JSON
+   * null, for an anonymous caller. */
+  if (c.who.user && !r->principal)
+    r->principal = strdup(c.who.user);
   if (kind == ROUTE_BASE) {
     if (!c.who.user && c.kind != CRED_BEARER)
       ret = challenge(r, NULL, false);

@@ -24,6 +24,8 @@ struct caller {
   char grant_repo[ECR_AUTHCACHE_NAME_MAX]; /* cached single-repo grant */
   unsigned grant_actions;
   bool grant_cached;
+  /* refused credentials: why, for the audit log (never a secret) */
+  const char *fail;
 };
 
 /* "Basic <b64>" credentials (a password, or user AWS and a login token):

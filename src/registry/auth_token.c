@@ -5,12 +5,13 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/audit.h"
+#include "registry/auth_header.h"
 #include "registry/auth_internal.h"
 #include "registry/http.h"
 #include "registry/registry.h"
@@ -38,8 +39,11 @@ int auth_token_get(struct request *r)
   struct caller c;
   memset(&c, 0, sizeof(c));
   const char *h = request_header(r, "Authorization");
-  if (h && strncasecmp(h, "Basic ", 6) == 0) {
-    if (auth_check_basic(reg, h + 6, &c) < 0) {
+  const char *cred;
+  if (h && auth_header_scheme(h, &cred) == AUTH_SCHEME_BASIC) {
+    if (auth_check_basic(reg, cred, &c) < 0) {
+      audit_log(reg, "auth_failure", NULL, NULL, "api", "token", "reason",
+                c.fail ? c.fail : "refused", NULL);
       reply_header(r, "WWW-Authenticate", "Basic realm=\"wharf-registry\"");
       return reply_error(r, REG_UNAUTHORIZED, "wrong user name or password");
     }

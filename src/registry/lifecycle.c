@@ -6,6 +6,7 @@
 #include "registry/lifecycle.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,8 +15,10 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "registry/audit.h"
 #include "registry/auth.h"
 #include "registry/ecr_lifecycle.h"
+#include "registry/metrics.h"
 #include "registry/registry.h"
 #include "registry/store_ecr.h"
 #include "registry/store_meta.h"
@@ -60,8 +63,22 @@ void lifecycle_eval_clear(struct lifecycle_eval *e)
   memset(e, 0, sizeof(*e));
 }
 
-long lifecycle_apply_repo(struct meta_store *meta, struct ecr_store *s, const char *repo,
-                          int64_t now_s, bool dry_run, struct wh_error **err)
+/* The audit line of one expired image: its digest, the tags it had and
+ * the rule (rulePriority) that expired it. */
+static void audit_expired(struct registry *reg, const char *repo, const struct ecr_image *im,
+                          int64_t rule)
+{
+  json_t *tags = json_array();
+  for (size_t t = 0; tags && t < im->n_tags; t++)
+    json_array_append_new(tags, json_string(im->tags[t]));
+  json_t *f = json_pack("{s:s,s:o*,s:I}", "digest", im->digest, "tags", tags, "rule",
+                        (json_int_t) rule);
+  if (f)
+    audit_log_json(reg, "lifecycle_expire", NULL, repo, f);
+}
+
+long lifecycle_apply_repo(struct registry *reg, struct meta_store *meta, struct ecr_store *s,
+                          const char *repo, int64_t now_s, bool dry_run, struct wh_error **err)
 {
   struct ecr_repo r;
   if (ecr_repo_get(s, repo, &r, err) < 0)
@@ -87,16 +104,21 @@ long lifecycle_apply_repo(struct meta_store *meta, struct ecr_store *s, const ch
         continue;
       }
     }
+    int64_t rule = ev.result.applied[ev.result.expired[i]];
     wh_log(WH_LOG_INFO, "lifecycle", "%s %s@%s (rule %lld)", dry_run ? "would expire" :
-           "expired", repo, im->digest, (long long) ev.result.applied[ev.result.expired[i]]);
+           "expired", repo, im->digest, (long long) rule);
+    if (!dry_run)
+      audit_expired(reg, repo, im, rule);
     n++;
   }
+  if (!dry_run && n > 0)
+    metrics_lifecycle_expired(reg->metrics, (uint64_t) n);
   lifecycle_eval_clear(&ev);
   return n;
 }
 
-long lifecycle_apply_all(struct meta_store *meta, struct ecr_store *s, int64_t now_s,
-                         bool dry_run, struct wh_error **err)
+long lifecycle_apply_all(struct registry *reg, struct meta_store *meta, struct ecr_store *s,
+                         int64_t now_s, bool dry_run, struct wh_error **err)
 {
   char **names = NULL;
   size_t n = 0;
@@ -105,7 +127,7 @@ long lifecycle_apply_all(struct meta_store *meta, struct ecr_store *s, int64_t n
   long total = 0;
   for (size_t i = 0; i < n; i++) {
     struct wh_error *e = NULL;
-    long k = lifecycle_apply_repo(meta, s, names[i], now_s, dry_run, &e);
+    long k = lifecycle_apply_repo(reg, meta, s, names[i], now_s, dry_run, &e);
     if (k < 0) {
       wh_log(WH_LOG_WARN, "lifecycle", "%s", e ? e->msg : "failed");
       wh_error_free(e);
@@ -134,7 +156,7 @@ static void *lc_thread(void *arg)
       break;
     pthread_mutex_unlock(&a->lc_lock);
     struct wh_error *e = NULL;
-    long n = lifecycle_apply_all(reg->meta, a->store, wh_now_real_ns() / 1000000000, false, &e);
+    long n = lifecycle_apply_all(reg, reg->meta, a->store, wh_now_real_ns() / 1000000000, false, &e);
     if (n < 0)
       wh_log(WH_LOG_WARN, "lifecycle", "scheduled run failed: %s", e ? e->msg : "?");
     else if (n > 0)

@@ -29,12 +29,14 @@ int lifecycle_evaluate_repo(struct ecr_store *s, const char *repo, const char *p
 void lifecycle_eval_clear(struct lifecycle_eval *e);
 
 /* Expire what repo's policy selects as of now_s (dry_run: only count).
- * Returns the number of images expired. */
-long lifecycle_apply_repo(struct meta_store *meta, struct ecr_store *s, const char *repo,
-                          int64_t now_s, bool dry_run, struct wh_error **err);
+ * Returns the number of images expired. Each expired image gets a
+ * `lifecycle_expire` line in reg's audit log and is counted in reg's
+ * metrics (either may be NULL: the CLI has no metrics). */
+long lifecycle_apply_repo(struct registry *reg, struct meta_store *meta, struct ecr_store *s,
+                          const char *repo, int64_t now_s, bool dry_run, struct wh_error **err);
 /* Every repository with a policy; failures of one are logged. */
-long lifecycle_apply_all(struct meta_store *meta, struct ecr_store *s, int64_t now_s,
-                         bool dry_run, struct wh_error **err);
+long lifecycle_apply_all(struct registry *reg, struct meta_store *meta, struct ecr_store *s,
+                         int64_t now_s, bool dry_run, struct wh_error **err);
 
 /* The schedule thread (every reg->auth->lifecycle_interval_s seconds). */
 int lifecycle_start(struct registry *reg, struct wh_error **err);

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from ecrutil import Ecr
 from regclient import OCI_MANIFEST, Client
@@ -111,6 +112,14 @@ def push(ecr, repo, tags, age_days, n):
     return d
 
 
+def expire_lines(ecr):
+    path = ecr.data / "audit.log"
+    if not path.exists():
+        return []
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    return [x for x in lines if x["event"] == "lifecycle_expire"]
+
+
 def digests(ecr, repo):
     st, j = ecr.call("DescribeImages", {"repositoryName": repo})
     assert st == 200
@@ -151,8 +160,13 @@ def test_example_a_previewed_then_applied(ecr):
     assert st == 200  # checked against the model's shape
     assert "would expire 1 image" in lifecycle_run(ecr, "--dry-run")
     assert digests(ecr, "multi") == {a, b, c}
+    assert expire_lines(ecr) == []  # a dry run writes nothing
     assert "expired 1 image" in lifecycle_run(ecr)
     assert digests(ecr, "multi") == {b, c}
+    [line] = expire_lines(ecr)
+    assert (line["principal"], line["repository"], line["digest"], line["rule"]) == \
+        (None, "multi", a, 1)
+    assert sorted(line["tags"]) == ["beta-1", "prod-1"]
     assert "expired 0 images" in lifecycle_run(ecr)
 
 
@@ -208,5 +222,8 @@ def test_the_schedule_applies_policies(tmp_path):
                  what="the schedule to expire the old untagged image")
         assert digests(e, "sched") == {keep}
         assert "lifecycle" in e.reg.read_log()
+        assert [(x["digest"], x["tags"], x["rule"]) for x in expire_lines(e)] == [(old, [], 1)]
+        metrics = requests.get(e.endpoint + "/metrics", timeout=10).text
+        assert "\nwharf_registry_lifecycle_expired_images_total 1\n" in metrics
     finally:
         assert e.stop() == 0
