@@ -83,6 +83,17 @@ static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name, int frame
   return SQLITE_OK;
 }
 
+static int db_version(sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  int version = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
+}
+
 int db_open(struct engine *e, struct wh_error **err)
 {
   _cleanup_free_ char *path = NULL;
@@ -108,24 +119,41 @@ int db_open(struct engine *e, struct wh_error **err)
   /* The schema (and WAL mode, which is persistent) only when the file is
    * new: DDL takes the write lock, and a command opening the database
    * must not make a monitor that writes at the same moment wait. */
-  sqlite3_stmt *st = NULL;
-  int version = 0;
-  if (sqlite3_prepare_v2(e->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    version = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  if (version == DB_VERSION)
+  if (db_version(e->db) == DB_VERSION)
     return 0;
-  if (sqlite3_exec(e->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg) != SQLITE_OK ||
-      sqlite3_exec(e->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
-      sqlite3_exec(e->db, "PRAGMA user_version=" DB_VERSION_STR ";", NULL, NULL, &msg) != SQLITE_OK)
+  /* A new file: several commands may get here at once (two `run`s on a
+   * fresh --root). Switching to WAL can answer SQLITE_BUSY without asking
+   * the busy handler while another connection switches, so retry; then
+   * the schema and its version go in one IMMEDIATE transaction, re-checked
+   * inside it, so a second opener either waits or finds it done. */
+  for (int i = 0;; i++) {
+    int rc = sqlite3_exec(e->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+      break;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || i >= 5000)
+      goto fail;
+    sqlite3_free(msg);
+    msg = NULL;
+    usleep(1000);
+  }
+  if (sqlite3_exec(e->db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK)
     goto fail;
+  if (db_version(e->db) != DB_VERSION &&
+      (sqlite3_exec(e->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+       sqlite3_exec(e->db, "PRAGMA user_version=" DB_VERSION_STR ";", NULL, NULL, &msg) !=
+           SQLITE_OK)) {
+    sqlite3_exec(e->db, "ROLLBACK;", NULL, NULL, NULL);
+    goto fail;
+  }
+  if (sqlite3_exec(e->db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
+    sqlite3_exec(e->db, "ROLLBACK;", NULL, NULL, NULL);
+    goto fail;
+  }
   return 0;
 fail:
   wh_error_set(err, WH_ERR_IO, "%s: %s", path, msg ? msg : "schema");
   sqlite3_free(msg);
   return -1;
-  return 0;
 }
 
 static int bindv(sqlite3_stmt *st, const char *types, va_list ap)

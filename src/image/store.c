@@ -26,7 +26,6 @@
  * takes the write lock, which every open would otherwise wait for. WAL
  * mode is persistent, so it is set here too. */
 static const char schema[] =
-  "PRAGMA journal_mode=WAL;"
   "CREATE TABLE IF NOT EXISTS blobs ("
   "  digest TEXT PRIMARY KEY, media_type TEXT, size INTEGER NOT NULL);"
   "CREATE TABLE IF NOT EXISTS layers ("
@@ -69,6 +68,17 @@ sqlite3_stmt *store_prepare(struct image_store *s, const char *sql, struct wh_er
     return NULL;
   }
   return st;
+}
+
+static int schema_version(sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  int version = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
 }
 
 int store_exec(struct image_store *s, const char *sql, struct wh_error **err)
@@ -195,19 +205,39 @@ static int open_db(struct image_store *s, enum image_store_mode mode, struct wh_
   }
   if (store_exec(s, "PRAGMA foreign_keys=ON;", err) < 0)
     return -1;
-  int version = 0;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    version = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  int version = schema_version(s->db);
   if (version == SCHEMA_VERSION)
     return 0;
   if (version > SCHEMA_VERSION)
     return wh_error_set(err, WH_ERR_UNSUPPORTED, "image store %s: database version %d is newer "
                         "than this wharf's (%d)", s->root, version, SCHEMA_VERSION);
-  return store_exec(s, schema, err) < 0 ||
-         store_exec(s, "PRAGMA user_version=" SCHEMA_VERSION_STR ";", err) < 0 ? -1 : 0;
+  /* A new file, which several commands may open at once (a pull and a
+   * run on a fresh --root). Switching to WAL can answer SQLITE_BUSY
+   * without asking the busy handler while another connection switches,
+   * so retry it; then the schema and its version go in one IMMEDIATE
+   * transaction, re-checked inside, so a second opener waits or finds it
+   * done. */
+  for (int i = 0;; i++) {
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      break;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || i >= 5000)
+      return store_exec(s, "PRAGMA journal_mode=WAL;", err);
+    usleep(1000);
+  }
+  if (store_exec(s, "BEGIN IMMEDIATE;", err) < 0)
+    return -1;
+  if (schema_version(s->db) < SCHEMA_VERSION &&
+      (store_exec(s, schema, err) < 0 ||
+       store_exec(s, "PRAGMA user_version=" SCHEMA_VERSION_STR ";", err) < 0)) {
+    sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+    return -1;
+  }
+  if (store_exec(s, "COMMIT;", err) < 0) {
+    sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+    return -1;
+  }
+  return 0;
 }
 
 int image_store_open(const char *root, enum image_store_mode mode, struct image_store **out,
