@@ -3,11 +3,13 @@
 #   (a) `run` of /bin/true
 #   (b) create -> start -> wait for exit -> delete
 #   (c) peak RSS of `run` (GNU time)
-# hyperfine -N (no shell), warm-up, RUNS runs each; every runtime runs
-# behind the same wrapper (a private mount namespace hiding the hybrid
-# host's v2 controllers file, which crun needs here: ../shared/PEERS.md),
-# so the wrapper's cost is the same for all. Prints medians and ratios.
-# Usage: bench/runtime.sh [BUILD_DIR]   (RUNS=100 WARMUP=10 by default)
+# hyperfine -N (no shell), warm-up, RUNS runs each in ROUNDS alternating
+# rounds; every runtime runs behind the same wrapper (a private mount
+# namespace hiding the hybrid host's v2 controllers file, which crun needs
+# here: ../shared/PEERS.md), so the wrapper's cost is the same for all;
+# its own median is measured too and subtracted for the net ratios.
+# Prints medians and ratios.
+# Usage: bench/runtime.sh [BUILD_DIR]   (RUNS=100 WARMUP=10 ROUNDS=4 by default)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -49,14 +51,34 @@ c["process"]["args"] = ["/bin/true"]
 json.dump(c, open(p, "w"), indent=1)
 PY
 
-# the wrapper every runtime runs behind
+# the wrapper every runtime runs behind: PEERS.md's `unshare -m sh -c
+# 'mount --bind ...'`, written in C so that its own cost (measured below
+# and subtracted for the net figures) is small and steady
 E="$TMP/empty"
 : > "$E"
-cat > "$TMP/wrap" <<W
-#!/bin/sh
-exec unshare -m --propagation private sh -c 'mount --bind $E /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; exec "\$@"' sh "\$@"
-W
-chmod +x "$TMP/wrap"
+cat > "$TMP/wrap.c" <<'C'
+/* wrap PROG ARGS...: private mount namespace, the empty file EMPTY bound
+ * over the hybrid host's v2 cgroup.controllers (crun refuses hybrid
+ * otherwise). */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+  if (argc < 2) return 2;
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+    perror("wrap");
+    return 125;
+  }
+  mount(EMPTY, "/sys/fs/cgroup/unified/cgroup.controllers", NULL, MS_BIND, NULL);
+  execv(argv[1], argv + 1);
+  perror(argv[1]);
+  return 127;
+}
+C
+cc -O2 -DEMPTY="\"$E\"" -o "$TMP/wrap" "$TMP/wrap.c"
 
 # (b) needs a waiter for a process that is not our child: a subreaper
 cat > "$TMP/cycle.c" <<'C'
@@ -92,21 +114,46 @@ C
 cc -O2 -o "$TMP/cycle" "$TMP/cycle.c"
 
 declare -A A B AC BC RSS
-med() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['results'][0]['median']*1000)" "$1"; }
-# CPU (user+system, children included: the container's process too) is
-# steadier than wall time on a loaded machine
-cpu() { python3 -c "import json,sys;r=json.load(open(sys.argv[1]))['results'][0];print((r['user']+r['system'])*1000)" "$1"; }
+# Runs go in ROUNDS alternating rounds (wharf, crun, runc, wharf, ...), so
+# a slow spell of the shared machine (or the writeback of the bundle just
+# made) does not land on one runtime's block; the medians are over all
+# runs of all rounds. hyperfine's JSON has each run's wall, user and
+# system time.
+ROUNDS=${ROUNDS:-4}
+PER=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+# median wall (ms) and mean CPU (user+system, children included: the
+# container's process too; steadier than wall time on a loaded machine)
+stats() {
+  python3 - "$@" <<'PY'
+import json, statistics, sys
+t, c = [], []
+for f in sys.argv[1:]:
+    r = json.load(open(f))["results"][0]
+    t += r["times"]
+    c += [u + s for u, s in zip(r["user"], r["system"])] if isinstance(r["user"], list) \
+        else [r["user"] + r["system"]] * len(r["times"])
+print("%.4f %.4f" % (statistics.median(t) * 1000, statistics.mean(c) * 1000))
+PY
+}
+for r in wharf crun runc w; do mkdir -p "$TMP/state-$r"; done
+for round in $(seq "$ROUNDS"); do
+  # the wrapper alone (running /bin/true): subtracted for the net ratios
+  hyperfine -N --style none --warmup "$WARMUP" --runs "$PER" \
+    --export-json "$TMP/w-$round.json" "$TMP/wrap /bin/true" >/dev/null
+  for r in wharf crun runc; do
+    bin=$(runtime_bin "$r")
+    hyperfine -N --style none --warmup "$WARMUP" --runs "$PER" \
+      --export-json "$TMP/a-$r-$round.json" \
+      "$TMP/wrap $bin --root $TMP/state-$r run --bundle $TMP/bundle bench-a" >/dev/null
+    hyperfine -N --style none --warmup "$WARMUP" --runs "$PER" \
+      --export-json "$TMP/b-$r-$round.json" \
+      "$TMP/wrap $TMP/cycle $bin $TMP/state-$r $TMP/bundle bench-b" >/dev/null
+  done
+done
 for r in wharf crun runc; do
   bin=$(runtime_bin "$r")
-  mkdir -p "$TMP/state-$r"
-  hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/a-$r.json" \
-    "$TMP/wrap $bin --root $TMP/state-$r run --bundle $TMP/bundle bench-a" >/dev/null
-  hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/b-$r.json" \
-    "$TMP/wrap $TMP/cycle $bin $TMP/state-$r $TMP/bundle bench-b" >/dev/null
-  A[$r]=$(med "$TMP/a-$r.json")
-  B[$r]=$(med "$TMP/b-$r.json")
-  AC[$r]=$(cpu "$TMP/a-$r.json")
-  BC[$r]=$(cpu "$TMP/b-$r.json")
+  read -r A[$r] AC[$r] <<< "$(stats "$TMP"/a-$r-*.json)"
+  read -r B[$r] BC[$r] <<< "$(stats "$TMP"/b-$r-*.json)"
   # peak RSS: the largest of 10 runs (GNU time, kB)
   max=0
   for i in $(seq 10); do
@@ -116,7 +163,9 @@ for r in wharf crun runc; do
   RSS[$r]=$max
 done
 
+read -r W _ <<< "$(stats "$TMP"/w-*.json)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'wrapper alone: %.2f ms (median)\n' "$W"
 printf '%-8s %10s %10s %12s %12s %14s\n' runtime "run ms" "cycle ms" "run CPU ms" "cycle CPU ms" "peak RSS MB"
 for r in wharf crun runc; do
   printf '%-8s %10.2f %10.2f %12.2f %12.2f %14.2f\n' "$r" "${A[$r]}" "${B[$r]}" "${AC[$r]}" \
@@ -126,6 +175,9 @@ printf '\nratios wharf/crun: run %.2f, cycle %.2f (CPU %.2f, %.2f), peak RSS %.2
   "$(echo "${A[wharf]} / ${A[crun]}" | bc -l)" "$(echo "${B[wharf]} / ${B[crun]}" | bc -l)" \
   "$(echo "${AC[wharf]} / ${AC[crun]}" | bc -l)" "$(echo "${BC[wharf]} / ${BC[crun]}" | bc -l)" \
   "$(echo "${RSS[wharf]} / ${RSS[crun]}" | bc -l)"
+printf 'net of the wrapper, wharf/crun: run %.2f, cycle %.2f\n' \
+  "$(echo "(${A[wharf]} - $W) / (${A[crun]} - $W)" | bc -l)" \
+  "$(echo "(${B[wharf]} - $W) / (${B[crun]} - $W)" | bc -l)"
 printf 'ratios wharf/runc: run %.2f, cycle %.2f, peak RSS %.2f\n' \
   "$(echo "${A[wharf]} / ${A[runc]}" | bc -l)" "$(echo "${B[wharf]} / ${B[runc]}" | bc -l)" \
   "$(echo "${RSS[wharf]} / ${RSS[runc]}" | bc -l)"

@@ -251,6 +251,10 @@ int wh_mkdir_in_root(int rootfd, const char *path, mode_t mode,
   /* Resolve each prefix in the root and create what is missing in its
    * (already resolved) parent. Quadratic in the depth, but depths are
    * small and every step stays inside the root, links included. */
+  /* usually it exists already: one lookup */
+  int whole = open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0, NULL);
+  if (whole >= 0)
+    return whole;
   _cleanup_free_ char *copy = strdup(path);
   if (!copy)
     return wh_error_errno(err, "mkdir %s in root", path);

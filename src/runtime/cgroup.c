@@ -151,7 +151,7 @@ static char *own_cgroup(bool v2)
   return NULL;
 }
 
-static bool host_is_v2(void)
+bool rt_cgroup_host_is_v2(void)
 {
   struct statfs sf;
   return statfs(CG_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
@@ -161,7 +161,7 @@ int rt_cgroup_open(struct rt_cgroup *cg, const char *resolved_path,
                    struct wh_error **err)
 {
   memset(cg, 0, sizeof(*cg));
-  bool v2 = host_is_v2();
+  bool v2 = rt_cgroup_host_is_v2();
   cg->ops = v2 ? &rt_cgroup_v2_ops : &rt_cgroup_v1_ops;
   cg->path = strdup(resolved_path);
   cg->v2_root = strdup(CG_ROOT);
@@ -182,7 +182,7 @@ int rt_cgroup_init(struct rt_cgroup *cg, const char *cgroups_path,
   memset(cg, 0, sizeof(*cg));
   _cleanup_free_ char *own = NULL;
   if (cgroups_path && *cgroups_path && cgroups_path[0] != '/' && !systemd)
-    own = own_cgroup(host_is_v2());
+    own = own_cgroup(rt_cgroup_host_is_v2());
   _cleanup_free_ char *p = rt_cgroup_resolve(cgroups_path, id, systemd, own, err);
   if (!p)
     return -1;
@@ -262,6 +262,11 @@ int rt_cg_read_pids(const char *dir, pid_t **out, size_t *n, struct wh_error **e
 
 int rt_cg_mkdir(const char *root, const char *path, struct wh_error **err)
 {
+  /* the parent usually exists: one mkdir, else the walk */
+  char full[4200];
+  int l = snprintf(full, sizeof(full), "%s%s%s", root, path[0] == '/' ? "" : "/", path);
+  if (l > 0 && (size_t) l < sizeof(full) && (mkdir(full, 0755) == 0 || errno == EEXIST))
+    return 0;
   _cleanup_close_ int fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return wh_error_errno(err, "cgroup %s", root);
@@ -272,6 +277,9 @@ int rt_cg_mkdir(const char *root, const char *path, struct wh_error **err)
 
 int rt_cg_rmdir(const char *dir, struct wh_error **err)
 {
+  /* an empty cgroup, the usual case, goes at once */
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
   /* Processes may take a moment to leave after SIGKILL: retry briefly. */
   for (int i = 0; i < 200; i++) {
     pid_t *pids = NULL;

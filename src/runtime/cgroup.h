@@ -61,6 +61,26 @@ void rt_cgroup_clear(struct rt_cgroup *cg);
 char *rt_cgroup_resolve(const char *cgroups_path, const char *id, bool systemd,
                         const char *own_cgroup, struct wh_error **err);
 
+/* v1: the hierarchies found at init, one per hierarchy (mount point;
+ * controllers and name= options, "" for a hybrid host's v2 one), into
+ * out; returns how many (0 for other backends). */
+struct rt_cg_hier {
+  const char *mount;
+  const char *opts;
+  bool v2;
+};
+size_t rt_cgroup_v1_hierarchies(const struct rt_cgroup *cg, struct rt_cg_hier *out,
+                                 size_t max);
+
+/* Whether /sys/fs/cgroup is a pure v2 mount. */
+bool rt_cgroup_host_is_v2(void);
+
+/* cgroup_warm.c: fork a helper whose no-op v1 migration starts the RCU
+ * grace period init's migration will wait for (-1 if none was forked);
+ * reap it once init has joined or on failure. */
+pid_t rt_cgroup_warm_start(void);
+void rt_cgroup_warm_end(pid_t *pid);
+
 extern const struct rt_cgroup_ops rt_cgroup_v1_ops;
 extern const struct rt_cgroup_ops rt_cgroup_v2_ops;
 

@@ -43,6 +43,8 @@ static int read_hierarchies(struct hier *h, size_t *n)
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (!f)
     return -1;
+  /* one read for the whole file (procfs says 1024-byte blocks) */
+  setvbuf(f, NULL, _IOFBF, 1 << 16);
   char line[4096];
   while (fgets(line, sizeof(line), f) && *n < MAX_HIER) {
     char *sep = strstr(line, " - ");
@@ -101,6 +103,19 @@ static int v1_init(struct rt_cgroup *cg, struct wh_error **err)
   }
   cg->priv = hs;
   return 0;
+}
+
+size_t rt_cgroup_v1_hierarchies(const struct rt_cgroup *cg, struct rt_cg_hier *out,
+                                 size_t max)
+{
+  const struct hiers *hs = cg->ops == &rt_cgroup_v1_ops ? cg->priv : NULL;
+  size_t n = 0;
+  for (size_t i = 0; hs && i < hs->n && n < max; i++, n++) {
+    out[n].mount = hs->h[i].mount;
+    out[n].opts = hs->h[i].opts;
+    out[n].v2 = hs->h[i].v2;
+  }
+  return n;
 }
 
 /* The hierarchies read by v1_init. */
@@ -373,13 +388,38 @@ static const char *const default_allow[] = {
   "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm",
 };
 
+static int rule_write(int fd, const char *dir, const char *file, const char *rule,
+                      struct wh_error **err)
+{
+  size_t len = strlen(rule);
+  if (write(fd, rule, len) != (ssize_t) len)
+    return wh_error_errno(err, "cgroup %s/%s: write %s", dir, file, rule);
+  return 0;
+}
+
 static int apply_devices(const struct rt_cgroup *cg, const struct oci_resources *r,
                          struct wh_error **err)
 {
   char dir[4200], buf[64];
-  if (!dir_of(cg, "devices", dir, sizeof(dir)))
-    return 0;   /* nothing to restrict with */
-  if (rt_cg_write(dir, "devices.deny", "a", err) < 0)
+  if (!dir_of(cg, "devices", dir, sizeof(dir))) {
+    /* no v1 devices controller: a hybrid host's v2 hierarchy can still
+     * enforce the rules with the eBPF program; else nothing can */
+    if (dir_of(cg, NULL, dir, sizeof(dir)) && access(dir, F_OK) == 0)
+      return rt_cgroup_bpf_devices(dir, r, err);
+    return 0;
+  }
+  /* The v1 allow-list is the device control, as with runc and crun; a
+   * second copy of the rules as an eBPF program in the hybrid v2
+   * hierarchy cost a verifier run per container and added nothing. */
+  /* one open per file: the kernel takes one rule per write() */
+  char path[4300];
+  snprintf(path, sizeof(path), "%s/devices.deny", dir);
+  _cleanup_close_ int deny = open(path, O_WRONLY | O_CLOEXEC);
+  snprintf(path, sizeof(path), "%s/devices.allow", dir);
+  _cleanup_close_ int allow = open(path, O_WRONLY | O_CLOEXEC);
+  if (deny < 0 || allow < 0)
+    return wh_error_errno(err, "cgroup %s", path);
+  if (rule_write(deny, dir, "devices.deny", "a", err) < 0)
     return -1;
   for (size_t i = 0; i < r->n_devices; i++) {
     const struct oci_device_rule *d = &r->devices[i];
@@ -397,17 +437,13 @@ static int apply_devices(const struct rt_cgroup *cg, const struct oci_resources 
     else
       snprintf(buf, sizeof(buf), "%c %s:%s %s", d->type, ma, mi,
                d->access[0] ? d->access : "rwm");
-    if (rt_cg_write(dir, d->allow ? "devices.allow" : "devices.deny", buf, err) < 0)
+    if (rule_write(d->allow ? allow : deny, dir, d->allow ? "devices.allow" : "devices.deny",
+                   buf, err) < 0)
       return -1;
   }
   for (size_t i = 0; i < WH_ARRAY_SIZE(default_allow); i++)
-    if (rt_cg_write(dir, "devices.allow", default_allow[i], err) < 0)
+    if (rule_write(allow, dir, "devices.allow", default_allow[i], err) < 0)
       return -1;
-  /* hybrid host: the container is in the v2 hierarchy too, where the
-   * same rules are enforced a second time by the eBPF program (the v2
-   * backend's only device control, exercised here for real) */
-  if (dir_of(cg, NULL, dir, sizeof(dir)) && access(dir, F_OK) == 0)
-    return rt_cgroup_bpf_devices(dir, r, err);
   return 0;
 }
 

@@ -130,16 +130,22 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
   *host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (*host_proc < 0)
     return wh_error_errno(err, "/proc");
-  /* the mounts are made while the parent moves us into the cgroup (its
-   * first cgroup.procs write waits for an RCU grace period) */
+  /* The rootfs is made while the parent moves us into the cgroup (on v1
+   * its cgroup.procs write waits for an RCU grace period, see
+   * cgroup_warm.c). Only a new cgroup namespace must wait for that here,
+   * to be rooted in our cgroup, and hooks, which run in it (the parent
+   * answers them only after the move); otherwise the whole setup goes on
+   * and we wait just before running anything of the container's. */
+  bool new_cgroupns = s->ns[OCI_NS_CGROUP].present && !s->ns[OCI_NS_CGROUP].path;
+  bool hooks = s->n_hooks[OCI_HOOK_PRESTART] || s->n_hooks[OCI_HOOK_CREATE_RUNTIME] ||
+               s->n_hooks[OCI_HOOK_CREATE_CONTAINER] || s->n_hooks[OCI_HOOK_START_CONTAINER];
+  bool early = new_cgroupns || hooks;
   if (rt_rootfs_prepare(cfg, err) < 0)
     return -1;
   rt_debug(cfg->id, "mounts", "%zu mounts, devices made under %s", s->n_mounts, cfg->rootfs);
-  if (rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
+  if (early && rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
     return -1;
-  /* now that we are in the cgroup, so the namespace is rooted there */
-  if (s->ns[OCI_NS_CGROUP].present && !s->ns[OCI_NS_CGROUP].path &&
-      unshare(CLONE_NEWCGROUP) < 0)
+  if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return wh_error_errno(err, "cgroup namespace");
   if (rt_rootfs_cgroup_mounts(cfg, err) < 0)
     return -1;
@@ -154,8 +160,7 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
    * state the container's own hooks read; with none of those hooks the
    * round trip (two wake-ups, each a wait for a core on a busy host) is
    * skipped: the parent only answers when asked. */
-  if (s->n_hooks[OCI_HOOK_PRESTART] || s->n_hooks[OCI_HOOK_CREATE_RUNTIME] ||
-      s->n_hooks[OCI_HOOK_CREATE_CONTAINER] || s->n_hooks[OCI_HOOK_START_CONTAINER]) {
+  if (hooks) {
     if (rt_sync_send(cfg->sync_fd, RT_SYNC_HOOKS, NULL, err) < 0)
       return -1;
     enum rt_sync t;
@@ -177,6 +182,8 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
     return -1;
   else if (cfg->console_fd < 0 && setsid() < 0 && errno != EPERM)
     return wh_error_errno(err, "setsid");
+  if (!early && rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
+    return -1;
   return 0;
 }
 

@@ -147,6 +147,7 @@ struct create_job {
   struct rt_cgroup cg;
   bool cg_made;
   pid_t pid;
+  pid_t warm_pid;     /* the cgroup_warm.c helper, until reaped */
   int sync[2];
   int console_fd;
   int fifo_fd;
@@ -163,6 +164,7 @@ static void job_cleanup(struct create_job *j, bool failed)
     if (j->c.dirfd >= 0)
       rt_state_remove(j->ctx, &j->c, NULL);
   }
+  rt_cgroup_warm_end(&j->warm_pid);
   for (int i = 0; i < 2; i++)
     wh_closep(&j->sync[i]);
   wh_closep(&j->console_fd);
@@ -281,6 +283,7 @@ static int spawn(struct create_job *j, struct wh_error **err)
     return -1;
   if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0)
     return wh_error_wrap(err, "join cgroup");
+  rt_cgroup_warm_end(&j->warm_pid);
   rt_debug(j->c.id, "cgroup", "init pid %d in cgroup %s", (int) j->pid, j->cg.path);
   if (rt_sync_send(j->sync[0], RT_SYNC_CGROUP, NULL, err) < 0) {
     /* init failed meanwhile: its message is still in the socket */
@@ -302,8 +305,6 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
   size_t len;
   if (read_config(o, bundle, &data, &len, err) < 0 ||
       oci_spec_parse(data, len, &j->spec, err) < 0)
-    return -1;
-  if (rt_write_file_replace(j->c.dirfd, "config.json", data, len, 0600, err) < 0)
     return -1;
   const struct oci_spec *s = &j->spec;
   if (!s->root_path)
@@ -335,6 +336,30 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
   if (!j->c.bundle || !j->c.rootfs || !j->c.created)
     return wh_error_errno(err, "create");
 
+  if (rt_cgroup_init(&j->cg, s->cgroups_path, id, j->c.systemd_cgroup, err) < 0)
+    return -1;
+  if (j->cg.ops->create(&j->cg, err) < 0) {
+    j->cg_made = true;   /* partly made: destroy what exists */
+    return -1;
+  }
+  j->cg_made = true;
+  j->c.cgroup_path = strdup(j->cg.path);
+  if (!j->c.cgroup_path)
+    return wh_error_errno(err, "create");
+  static const struct oci_resources none;
+  if (j->cg.ops->apply(&j->cg, s->has_resources ? &s->resources : &none, err) < 0)
+    return wh_error_wrap(err, "linux.resources");
+  rt_debug(j->c.id, "cgroup", "created %s (cgroup %s), resources applied", j->cg.path,
+           j->cg.ops == &rt_cgroup_v2_ops ? "v2" : "v1");
+  /* v1: init's migration into the cgroups waits for an RCU grace period
+   * (cgroup_warm.c); start it now, so that it passes while the rest is
+   * set up. Nothing after this point needs the kernel's cgroup_mutex,
+   * which the helper holds meanwhile. */
+  if (j->cg.ops == &rt_cgroup_v1_ops)
+    j->warm_pid = rt_cgroup_warm_start();
+
+  if (rt_write_file_replace(j->c.dirfd, "config.json", data, len, 0600, err) < 0)
+    return -1;
   for (int t = 0; t < OCI_NS_COUNT; t++)
     if (s->ns[t].path) {
       j->ns_fds[t] = open(s->ns[t].path, O_RDONLY | O_CLOEXEC);
@@ -358,25 +383,8 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
   }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
     return wh_error_errno(err, "socketpair");
-  /* before the cgroup, so a bad profile leaves nothing to undo */
   if (rt_seccomp_compile(j->ctx, s->seccomp, &j->seccomp, err) < 0)
     return -1;
-
-  if (rt_cgroup_init(&j->cg, s->cgroups_path, id, j->c.systemd_cgroup, err) < 0)
-    return -1;
-  if (j->cg.ops->create(&j->cg, err) < 0) {
-    j->cg_made = true;   /* partly made: destroy what exists */
-    return -1;
-  }
-  j->cg_made = true;
-  j->c.cgroup_path = strdup(j->cg.path);
-  if (!j->c.cgroup_path)
-    return wh_error_errno(err, "create");
-  static const struct oci_resources none;
-  if (j->cg.ops->apply(&j->cg, s->has_resources ? &s->resources : &none, err) < 0)
-    return wh_error_wrap(err, "linux.resources");
-  rt_debug(j->c.id, "cgroup", "created %s (cgroup %s), resources applied", j->cg.path,
-           j->cg.ops == &rt_cgroup_v2_ops ? "v2" : "v1");
 
   rt_debug(id, "create", "bundle %s rootfs %s", bundle, rootfs);
   if (spawn(j, err) < 0)
@@ -411,6 +419,7 @@ int runtime_create(const struct runtime_ctx *ctx, const char *id,
   j.opts = opts;
   j.c.dirfd = j.c.lockfd = -1;
   j.sync[0] = j.sync[1] = j.console_fd = j.fifo_fd = -1;
+  j.warm_pid = -1;
   for (int t = 0; t < OCI_NS_COUNT; t++)
     j.ns_fds[t] = -1;
   pid_t pid = 0;

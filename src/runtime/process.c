@@ -59,9 +59,8 @@ static int drop_bounding(const struct oci_process *p, struct wh_error **err)
   for (int c = 0; c <= CAP_LAST_CAP; c++) {
     if (p->caps[OCI_CAP_BOUNDING] & (UINT64_C(1) << c))
       continue;
-    if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
-      continue;
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+    /* dropping a dropped cap succeeds; EINVAL: the kernel has no such cap */
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
       return wh_error_errno(err, "process.capabilities.bounding: drop %s", oci_cap_name(c));
   }
   return 0;
@@ -90,12 +89,15 @@ static int set_caps(const struct oci_process *p, struct wh_error **err)
     errno = e;
     return wh_error_errno(err, "process.capabilities: capset");
   }
-  if (cap_reset_ambient() < 0 && errno != EINVAL)
+  /* one prctl (libcap's cap_reset_ambient asks about every cap first) */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return wh_error_errno(err, "process.capabilities.ambient");
+  /* the kernel only raises an ambient cap that is also permitted and
+   * inheritable; runc and crun skip the others, and so do we */
+  uint64_t raisable = p->caps[OCI_CAP_AMBIENT] & p->caps[OCI_CAP_PERMITTED] &
+                      p->caps[OCI_CAP_INHERITABLE];
   for (int c = 0; c <= CAP_LAST_CAP; c++)
-    if (p->caps[OCI_CAP_AMBIENT] & (UINT64_C(1) << c))
-      /* the kernel only raises an ambient cap that is also permitted and
-       * inheritable; runc and crun skip the others, and so do we */
+    if (raisable & (UINT64_C(1) << c))
       if (cap_set_ambient(c, CAP_SET) < 0 && errno != EPERM)
         return wh_error_errno(err, "process.capabilities.ambient: %s", oci_cap_name(c));
   return 0;

@@ -119,19 +119,14 @@ static int mount_cgroup_v1(int rootfd, const struct rt_child_cfg *cfg,
   if (top < 0 || do_mount("tmpfs", top, m->destination, "tmpfs",
                           MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", err) < 0)
     return -1;
-  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
-    return wh_error_errno(err, "/proc/self/mountinfo");
+  /* the hierarchies the parent found (cgroup_v1.c), not mountinfo again */
+  struct rt_cg_hier hs[32];
+  size_t n = rt_cgroup_v1_hierarchies(cfg->cgroup, hs, 32);
   bool cgns = cfg->spec->ns[OCI_NS_CGROUP].present;
-  char line[4096];
-  while (fgets(line, sizeof(line), f)) {
-    char *sep = strstr(line, " - ");
-    char fstype[32], src[64], super[1024], mnt[512];
-    if (!sep || sscanf(sep + 3, "%31s %63s %1023s", fstype, src, super) != 3 ||
-        sscanf(line, "%*d %*d %*s %*s %511s", mnt) != 1)
-      continue;
-    bool v2 = strcmp(fstype, "cgroup2") == 0;
-    if ((!v2 && strcmp(fstype, "cgroup") != 0) || strncmp(mnt, "/sys/fs/cgroup/", 15))
+  for (size_t i = 0; i < n; i++) {
+    bool v2 = hs[i].v2;
+    const char *mnt = hs[i].mount;
+    if (strncmp(mnt, "/sys/fs/cgroup/", 15))
       continue;
     const char *name = mnt + 15;
     if (strchr(name, '/') || !*name)
@@ -142,16 +137,10 @@ static int mount_cgroup_v1(int rootfd, const struct rt_child_cfg *cfg,
     if (fd < 0)
       return -1;
     if (cgns) {
-      /* super options minus rw/ro: the controllers (and name=) */
-      char opts[1024] = "";
-      char *save, *tok;
-      for (tok = strtok_r(super, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        if (strcmp(tok, "rw") && strcmp(tok, "ro")) {
-          size_t l = strlen(opts);
-          snprintf(opts + l, sizeof(opts) - l, "%s%s", l ? "," : "", tok);
-        }
+      /* the controllers (and name=) of the hierarchy */
       if (do_mount(v2 ? "cgroup2" : "cgroup", fd, sub, v2 ? "cgroup2" : "cgroup",
-                   flags & ~(unsigned long) (MS_BIND | MS_REC), v2 ? NULL : opts, err) < 0)
+                   flags & ~(unsigned long) (MS_BIND | MS_REC), v2 ? NULL : hs[i].opts,
+                   err) < 0)
         return -1;
     } else {
       char host[4200];
