@@ -224,8 +224,13 @@ static int create_or_run(struct cmd_ctx *c, bool run, struct wh_error **err)
   sigset_t set;
   if (run && !detach)
     block_forwarded(&set);
+  /* on v1 the grace period init's cgroup move waits for starts now, and
+   * passes while create reads the bundle and makes init's mounts */
+  pid_t warm = runtime_warm_cgroups();
   pid_t pid;
-  if (runtime_create(&c->rt, id, &co, &pid, err) < 0)
+  int r = runtime_create(&c->rt, id, &co, &pid, err);
+  runtime_warm_cgroups_done(&warm);
+  if (r < 0)
     return -1;
   if (!run || detach)
     return 0;

@@ -246,6 +246,9 @@ static int do_create(struct globals *g, int argc, char **argv, bool run, struct 
   struct run_args r = {.c = {.config = cfg, .host_config = hc}};
   if (parse_run(argc, argv, &r, err) < 0)
     return -1;
+  /* before anything else: the grace period of the cgroup move runs while
+   * the container is prepared */
+  __attribute__((cleanup(engine_warm_done))) pid_t warm = run ? engine_warm_start() : -1;
   _cleanup_engine_ struct engine *e = NULL;
   _cleanup_free_ char *id = NULL;
   if (open_engine(g, &e, err) < 0 || engine_container_create(e, &r.c, &id, err) < 0)

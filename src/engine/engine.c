@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "image_link.h"
+#include "runtime/runtime.h"
 #include "internal.h"
 
 const char *engine_root(const struct engine *e)
@@ -81,6 +82,16 @@ int engine_open(const struct engine_opts *o, struct engine **out,
     return -1;
   *out = steal_pointer(&owner);
   return 0;
+}
+
+pid_t engine_warm_start(void)
+{
+  return runtime_warm_cgroups();
+}
+
+void engine_warm_done(pid_t *pid)
+{
+  runtime_warm_cgroups_done(pid);
 }
 
 void engine_close(struct engine *e)

@@ -56,6 +56,13 @@ struct engine_opts {
 int engine_open(const struct engine_opts *o, struct engine **out,
                 struct wh_error **err);
 void engine_close(struct engine *e);
+
+/* Before `run` or `start` on a cgroup v1 host: start early the kernel
+ * grace period that moving the container into its cgroups waits for
+ * (runtime_warm_cgroups), so it passes while the engine prepares the
+ * container. Returns a helper pid (or -1) for engine_warm_done. */
+pid_t engine_warm_start(void);
+void engine_warm_done(pid_t *pid);
 static inline void engine_closep(struct engine **e)
 {
   if (*e)

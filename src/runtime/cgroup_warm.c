@@ -20,6 +20,7 @@
 
 #include "base/cleanup.h"
 #include "runtime/cgroup.h"
+#include "runtime/runtime.h"
 
 /* The helper: find our own cgroup in a v1 hierarchy and write "0" (the
  * writer itself) to its cgroup.procs. Runs in the forked child only. */
@@ -74,4 +75,14 @@ void rt_cgroup_warm_end(pid_t *pid)
   while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
     ;
   *pid = -1;
+}
+
+pid_t runtime_warm_cgroups(void)
+{
+  return rt_cgroup_host_is_v2() ? -1 : rt_cgroup_warm_start();
+}
+
+void runtime_warm_cgroups_done(pid_t *pid)
+{
+  rt_cgroup_warm_end(pid);
 }

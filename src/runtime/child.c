@@ -143,6 +143,9 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
   if (rt_rootfs_prepare(cfg, err) < 0)
     return -1;
   rt_debug(cfg->id, "mounts", "%zu mounts, devices made under %s", s->n_mounts, cfg->rootfs);
+  /* the cgroup mounts (and a cgroup namespace) need the cgroups made */
+  if (cfg->cgroup_made_later && rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP_MADE, err) < 0)
+    return -1;
   if (early && rt_sync_expect(cfg->sync_fd, RT_SYNC_CGROUP, err) < 0)
     return -1;
   if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <signal.h>
@@ -147,7 +148,6 @@ struct create_job {
   struct rt_cgroup cg;
   bool cg_made;
   pid_t pid;
-  pid_t warm_pid;     /* the cgroup_warm.c helper, until reaped */
   int sync[2];
   int console_fd;
   int fifo_fd;
@@ -164,7 +164,6 @@ static void job_cleanup(struct create_job *j, bool failed)
     if (j->c.dirfd >= 0)
       rt_state_remove(j->ctx, &j->c, NULL);
   }
-  rt_cgroup_warm_end(&j->warm_pid);
   for (int i = 0; i < 2; i++)
     wh_closep(&j->sync[i]);
   wh_closep(&j->console_fd);
@@ -216,6 +215,21 @@ static int parent_sync(struct create_job *j, struct wh_error **err)
   }
 }
 
+/* Make the container's cgroups and apply its resources. */
+static int cgroup_setup(struct create_job *j, struct wh_error **err)
+{
+  const struct oci_spec *s = &j->spec;
+  j->cg_made = true;   /* even partly made: destroy what exists */
+  if (j->cg.ops->create(&j->cg, err) < 0)
+    return -1;
+  static const struct oci_resources none;
+  if (j->cg.ops->apply(&j->cg, s->has_resources ? &s->resources : &none, err) < 0)
+    return wh_error_wrap(err, "linux.resources");
+  rt_debug(j->c.id, "cgroup", "created %s (cgroup %s), resources applied", j->cg.path,
+           j->cg.ops == &rt_cgroup_v2_ops ? "v2" : "v1");
+  return 0;
+}
+
 static int spawn(struct create_job *j, struct wh_error **err)
 {
   const struct oci_spec *s = &j->spec;
@@ -229,6 +243,7 @@ static int spawn(struct create_job *j, struct wh_error **err)
     .no_new_keyring = j->opts->no_new_keyring, .sync_fd = j->sync[1],
     .fifo_fd = j->fifo_fd, .console_fd = j->console_fd, .log_fd = j->ctx->log_fd,
     .preserve_fds = j->opts->preserve_fds, .cgroup_path = j->cg.path, .cgroup = &j->cg,
+    .cgroup_made_later = !j->cg_made,
     .seccomp = &j->seccomp,
   };
   memcpy(cfg.ns_fds, j->ns_fds, sizeof(cfg.ns_fds));
@@ -278,12 +293,28 @@ static int spawn(struct create_job *j, struct wh_error **err)
         write_map(j->pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err) < 0)
       return -1;
   }
-  /* init sets up its mounts while we put it in its cgroup */
+  /* init sets up its mounts while we make its cgroups (v1) and put it
+   * in them: on v1 the move waits for an RCU grace period (cgroup_warm.c) */
   if (rt_sync_send(j->sync[0], RT_SYNC_GO, NULL, err) < 0)
     return -1;
-  if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0)
+  if (!j->cg_made) {
+    if (cgroup_setup(j, err) < 0)
+      return -1;
+    /* init failed meanwhile: its message is in the socket */
+    if (rt_sync_send(j->sync[0], RT_SYNC_CGROUP_MADE, NULL, err) < 0) {
+      wh_error_freep(err);
+      return parent_sync(j, err);
+    }
+  }
+  if (!joined && j->cg.ops->join(&j->cg, j->pid, err) < 0) {
+    /* a dead init cannot join: say why it died, if it did */
+    struct pollfd p = { .fd = j->sync[0], .events = POLLIN };
+    if (poll(&p, 1, 0) == 1) {
+      wh_error_freep(err);
+      return parent_sync(j, err);
+    }
     return wh_error_wrap(err, "join cgroup");
-  rt_cgroup_warm_end(&j->warm_pid);
+  }
   rt_debug(j->c.id, "cgroup", "init pid %d in cgroup %s", (int) j->pid, j->cg.path);
   if (rt_sync_send(j->sync[0], RT_SYNC_CGROUP, NULL, err) < 0) {
     /* init failed meanwhile: its message is still in the socket */
@@ -338,25 +369,13 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
 
   if (rt_cgroup_init(&j->cg, s->cgroups_path, id, j->c.systemd_cgroup, err) < 0)
     return -1;
-  if (j->cg.ops->create(&j->cg, err) < 0) {
-    j->cg_made = true;   /* partly made: destroy what exists */
-    return -1;
-  }
-  j->cg_made = true;
   j->c.cgroup_path = strdup(j->cg.path);
   if (!j->c.cgroup_path)
     return wh_error_errno(err, "create");
-  static const struct oci_resources none;
-  if (j->cg.ops->apply(&j->cg, s->has_resources ? &s->resources : &none, err) < 0)
-    return wh_error_wrap(err, "linux.resources");
-  rt_debug(j->c.id, "cgroup", "created %s (cgroup %s), resources applied", j->cg.path,
-           j->cg.ops == &rt_cgroup_v2_ops ? "v2" : "v1");
-  /* v1: init's migration into the cgroups waits for an RCU grace period
-   * (cgroup_warm.c); start it now, so that it passes while the rest is
-   * set up. Nothing after this point needs the kernel's cgroup_mutex,
-   * which the helper holds meanwhile. */
-  if (j->cg.ops == &rt_cgroup_v1_ops)
-    j->warm_pid = rt_cgroup_warm_start();
+  /* v2: init is cloned into its cgroup, which must exist first; v1: the
+   * cgroups are made after the clone, while init makes its mounts */
+  if (j->cg.ops == &rt_cgroup_v2_ops && cgroup_setup(j, err) < 0)
+    return -1;
 
   if (rt_write_file_replace(j->c.dirfd, "config.json", data, len, 0600, err) < 0)
     return -1;
@@ -419,7 +438,6 @@ int runtime_create(const struct runtime_ctx *ctx, const char *id,
   j.opts = opts;
   j.c.dirfd = j.c.lockfd = -1;
   j.sync[0] = j.sync[1] = j.console_fd = j.fifo_fd = -1;
-  j.warm_pid = -1;
   for (int t = 0; t < OCI_NS_COUNT; t++)
     j.ns_fds[t] = -1;
   pid_t pid = 0;

@@ -153,6 +153,8 @@ struct rt_child_cfg {
   int ns_fds[OCI_NS_COUNT];   /* opened paths, -1 = none */
   const char *cgroup_path;    /* for cgroup mounts */
   const struct rt_cgroup *cgroup;
+  bool cgroup_made_later;     /* v1: the parent makes the cgroups after the
+                                 clone and says RT_SYNC_CGROUP_MADE */
   const struct rt_seccomp_prog *seccomp;   /* compiled by the parent */
 };
 
@@ -169,6 +171,7 @@ enum rt_sync {
   RT_SYNC_ERROR,            /* child → parent, payload = message */
   RT_SYNC_SECCOMP_FD,       /* child → parent: a notify fd follows */
   RT_SYNC_CGROUP,           /* parent → child: init is in its cgroup */
+  RT_SYNC_CGROUP_MADE,      /* parent → child: the cgroups exist (v1, made after clone) */
 };
 int rt_sync_send(int fd, enum rt_sync type, const char *msg,
                  struct wh_error **err);

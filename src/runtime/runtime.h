@@ -184,6 +184,17 @@ int runtime_events_wait(struct runtime_events *ev, int timeout_ms, char **event_
                         struct wh_error **err);
 void runtime_events_close(struct runtime_events *ev);
 
+/* For callers that will start a container soon (the engine's run and
+ * start): on a cgroup v1 host, fork a helper whose no-op cgroup migration
+ * starts the RCU grace period that moving the container's init into its
+ * cgroups waits for (up to ~30 ms here; see cgroup_warm.c), so it passes
+ * while the caller does other work. Call it before any cgroup is made
+ * (the helper holds the kernel's cgroup_mutex while it waits). Returns
+ * the helper's pid, or -1 (pure v2 host, or fork failed); reap it with
+ * runtime_warm_cgroups_done. */
+pid_t runtime_warm_cgroups(void);
+void runtime_warm_cgroups_done(pid_t *pid);
+
 /* A default config.json (`spec`), rootless or not; caller frees. */
 char *runtime_default_spec(bool rootless, struct wh_error **err);
 
