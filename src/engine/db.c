@@ -156,6 +156,16 @@ fail:
   return -1;
 }
 
+/* Prepare on the connection, opening it first if a fork closed it
+ * (monitor_spawn): a command reopens only if it needs the database again. */
+static int db_prepare(struct engine *e, const char *sql, int len, sqlite3_stmt **st,
+                      const char **tail)
+{
+  if (!e->db && db_open(e, NULL) < 0)
+    return SQLITE_CANTOPEN;
+  return sqlite3_prepare_v2(e->db, sql, len, st, tail);
+}
+
 static int bindv(sqlite3_stmt *st, const char *types, va_list ap)
 {
   for (int i = 0; types[i]; i++) {
@@ -198,14 +208,15 @@ static int db_error(struct engine *e, struct wh_error **err, const char *sql)
   else if (code == SQLITE_BUSY)
     k = WH_ERR_BUSY;
   (void) sql;
-  return wh_error_set(err, k, "engine database: %s", sqlite3_errmsg(e->db));
+  return wh_error_set(err, k, "engine database: %s",
+                      e->db ? sqlite3_errmsg(e->db) : "cannot open");
 }
 
 int db_exec(struct engine *e, const char *sql, const char *types,
             struct wh_error **err, ...)
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(e->db, sql, -1, &st, NULL) != SQLITE_OK)
+  if (db_prepare(e, sql, -1, &st, NULL) != SQLITE_OK)
     return db_error(e, err, sql);
   va_list ap;
   va_start(ap, err);
@@ -235,7 +246,8 @@ int db_commit(struct engine *e, struct wh_error **err)
 
 void db_rollback(struct engine *e)
 {
-  sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+  if (e->db)
+    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int db_setting_get(struct engine *e, const char *key, char **value,
@@ -243,7 +255,7 @@ int db_setting_get(struct engine *e, const char *key, char **value,
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
   *value = NULL;
-  if (sqlite3_prepare_v2(e->db, "SELECT value FROM settings WHERE key=?", -1,
+  if (db_prepare(e, "SELECT value FROM settings WHERE key=?", -1,
                          &st, NULL) != SQLITE_OK)
     return db_error(e, err, "settings");
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -317,7 +329,7 @@ int ctr_load(struct engine *e, const char *id, struct ctr *out,
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
   memset(out, 0, sizeof(*out));
-  if (sqlite3_prepare_v2(e->db,
+  if (db_prepare(e,
                          "SELECT id, name, image, image_id, rootfs_src, config,"
                          " host_config, state, created_ns, started_ns, finished_ns,"
                          " pid, owner_pid, owner_start, exit_code, restart_count,"
@@ -364,7 +376,7 @@ int ctr_load(struct engine *e, const char *id, struct ctr *out,
 int ctr_ids(struct engine *e, char ***out, struct wh_error **err)
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(e->db, "SELECT id FROM containers ORDER BY seq DESC",
+  if (db_prepare(e, "SELECT id FROM containers ORDER BY seq DESC",
                          -1, &st, NULL) != SQLITE_OK)
     return db_error(e, err, "list");
   size_t n = 0, cap = 8;
@@ -436,7 +448,7 @@ json_t *db_query(struct engine *e, const char *sql, const char *types,
                  struct wh_error **err, ...)
 {
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(e->db, sql, -1, &st, NULL) != SQLITE_OK) {
+  if (db_prepare(e, sql, -1, &st, NULL) != SQLITE_OK) {
     db_error(e, err, sql);
     return NULL;
   }

@@ -1,8 +1,8 @@
 /* monitor.c: the per-container monitor.
  *
- * One small process per running container, forked (twice, so it is
- * nobody's child and outlives `wharf run -d`) by the command that starts
- * it. It is a subreaper, so the container's init becomes its child when
+ * One small process per running container, forked (in a session of
+ * its own, never waited for, so it outlives `wharf run -d`) by the command
+ * that starts it. It is a subreaper, so the container's init becomes its child when
  * the runtime's `create` exits; it holds the container's stdio (pipes, or
  * the pty master for -t), writes every output line to ROOT/containers/ID/
  * ctr.log as a JSON line with a timestamp, relays stdio to attached
@@ -480,16 +480,15 @@ int monitor_spawn(struct engine *e, const char *id, int client, bool restart,
   sqlite3_close(e->db);
   e->db = NULL;
   image_link_close(e);
-  pid_t a = fork();
-  if (a < 0)
+  /* One fork: the monitor leaves our session, and when we exit it is
+   * adopted (by init or the nearest subreaper) like a double-forked one;
+   * we never wait for it. The connection is reopened only if this
+   * command needs the database again (db.c). */
+  pid_t m = fork();
+  if (m < 0)
     return wh_error_errno(err, "fork the monitor");
-  if (a == 0) {
-    /* The intermediate child: gone at once, so the monitor is adopted by
-     * init and nobody waits on it. */
+  if (m == 0) {
     setsid();
-    pid_t m = fork();
-    if (m != 0)
-      _exit(m < 0 ? 1 : 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     prctl(PR_SET_NAME, "wharf-monitor");
     int null = open("/dev/null", O_RDWR);
@@ -515,13 +514,5 @@ int monitor_spawn(struct engine *e, const char *id, int client, bool restart,
     monitor_main(e, id, nc);
     _exit(0);
   }
-  int st;
-  while (waitpid(a, &st, 0) < 0)
-    if (errno != EINTR)
-      return wh_error_errno(err, "wait for the monitor's parent");
-  if (db_open(e, err) < 0)
-    return -1;
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    return wh_error_set(err, WH_ERR_IO, "could not start the container's monitor");
   return 0;
 }

@@ -50,8 +50,14 @@ int rootfs_mount(struct engine *e, const struct ctr *c, struct wh_error **err)
   if (!lower)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   _cleanup_free_ char *opts = NULL, *mnt = NULL;
-  if (asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower,
-               dir, dir) < 0 ||
+  /* --rm: the upper layer is thrown away with the container, so it is
+   * never synced (overlay's volatile, as podman mounts such containers):
+   * no writeback at unmount, which the removal would wait for. A volatile
+   * overlay cannot be mounted again from the same work dir, and an --rm
+   * container's rootfs stays mounted from create until it is removed. */
+  bool rm = json_is_true(json_object_get(c->host_config, "AutoRemove"));
+  if (asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lower,
+               dir, dir, rm ? ",volatile" : "") < 0 ||
       asprintf(&mnt, "%s/rootfs", dir) < 0)
     return wh_error_set(err, WH_ERR_INTERNAL, "out of memory");
   /* The mount option string has a page as its limit; long layer chains

@@ -104,7 +104,8 @@ static int child_setup(const struct rt_child_cfg *cfg, int *host_proc,
                        char **state_json, struct wh_error **err)
 {
   const struct oci_spec *s = cfg->spec;
-  if (rt_sync_expect(cfg->sync_fd, RT_SYNC_GO, err) < 0)
+  /* "go" says the id maps of a new user namespace are written */
+  if (cfg->wait_go && rt_sync_expect(cfg->sync_fd, RT_SYNC_GO, err) < 0)
     return -1;
   if (join_namespaces(cfg, err) < 0)
     return -1;
@@ -224,13 +225,10 @@ int rt_child_main(void *arg)
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (rt_sync_send(cfg->sync_fd, RT_SYNC_READY, NULL, &e) < 0)
     return fail(cfg->sync_fd, e);
-  if (cfg->fifo_fd >= 0) {
-    if (wait_fifo(host_proc, cfg->fifo_fd, &e) < 0)
-      return 1;
-  } else if (rt_sync_expect(cfg->sync_fd, RT_SYNC_START, &e) < 0) {
-    wh_error_free(e);
+  /* create: wait for start (exec.fifo); run: go on at once, the parent
+   * records the state meanwhile (a round trip less) */
+  if (cfg->fifo_fd >= 0 && wait_fifo(host_proc, cfg->fifo_fd, &e) < 0)
     return 1;
-  }
   wh_closep(&host_proc);
   if (rt_run_hooks(s, OCI_HOOK_START_CONTAINER, state_json, cfg->log_fd, &e) < 0) {
     dprintf(cfg->log_fd >= 0 ? cfg->log_fd : 2, "wharf-runtime: %s\n", e->msg);

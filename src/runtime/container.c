@@ -244,6 +244,7 @@ static int spawn(struct create_job *j, struct wh_error **err)
     .fifo_fd = j->fifo_fd, .console_fd = j->console_fd, .log_fd = j->ctx->log_fd,
     .preserve_fds = j->opts->preserve_fds, .cgroup_path = j->cg.path, .cgroup = &j->cg,
     .cgroup_made_later = !j->cg_made,
+    .wait_go = s->ns[OCI_NS_USER].present && !s->ns[OCI_NS_USER].path,
     .seccomp = &j->seccomp,
   };
   memcpy(cfg.ns_fds, j->ns_fds, sizeof(cfg.ns_fds));
@@ -295,7 +296,7 @@ static int spawn(struct create_job *j, struct wh_error **err)
   }
   /* init sets up its mounts while we make its cgroups (v1) and put it
    * in them: on v1 the move waits for an RCU grace period (cgroup_warm.c) */
-  if (rt_sync_send(j->sync[0], RT_SYNC_GO, NULL, err) < 0)
+  if (cfg.wait_go && rt_sync_send(j->sync[0], RT_SYNC_GO, NULL, err) < 0)
     return -1;
   if (!j->cg_made) {
     if (cgroup_setup(j, err) < 0)
@@ -417,8 +418,6 @@ static int create_job_run(struct create_job *j, const char *id, pid_t *pid_out,
   if (o->pid_file && rt_write_pid_file(o->pid_file, j->pid, err) < 0)
     return -1;
   if (o->start_now) {
-    if (rt_sync_send(j->sync[0], RT_SYNC_START, NULL, err) < 0)
-      return -1;
     _cleanup_free_ char *st = hook_state(j->c.id, RUNTIME_RUNNING, j->pid, j->c.bundle,
                                          s->annotations_json);
     if (rt_run_hooks(s, OCI_HOOK_POSTSTART, st, j->ctx->log_fd, err) < 0)

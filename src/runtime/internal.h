@@ -153,6 +153,7 @@ struct rt_child_cfg {
   int ns_fds[OCI_NS_COUNT];   /* opened paths, -1 = none */
   const char *cgroup_path;    /* for cgroup mounts */
   const struct rt_cgroup *cgroup;
+  bool wait_go;               /* a new user namespace: wait for its id maps */
   bool cgroup_made_later;     /* v1: the parent makes the cgroups after the
                                  clone and says RT_SYNC_CGROUP_MADE */
   const struct rt_seccomp_prog *seccomp;   /* compiled by the parent */
@@ -167,7 +168,6 @@ enum rt_sync {
   RT_SYNC_HOOKS,            /* child → parent: run prestart/createRuntime */
   RT_SYNC_HOOKS_DONE,       /* parent → child */
   RT_SYNC_READY,            /* child → parent: set up, waiting */
-  RT_SYNC_START,            /* parent → child (run mode) */
   RT_SYNC_ERROR,            /* child → parent, payload = message */
   RT_SYNC_SECCOMP_FD,       /* child → parent: a notify fd follows */
   RT_SYNC_CGROUP,           /* parent → child: init is in its cgroup */

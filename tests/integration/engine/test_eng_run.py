@@ -17,6 +17,18 @@ def test_run_rm_echo_leaves_nothing(wharf):
     assert os.listdir(os.path.join(wharf.runroot, "containers")) == []
 
 
+def test_rm_containers_get_a_volatile_overlay_and_others_do_not(wharf):
+    """--rm: the upper layer goes with the container, so it is never synced
+    (overlay's volatile, as podman mounts such containers); a container
+    that is kept gets a normal overlay."""
+    mounts = wharf.run("--rm", "cat", "/proc/self/mountinfo").stdout
+    root = [l for l in mounts.splitlines() if l.split()[4] == "/"][0]
+    assert "volatile" in root, root
+    p = wharf.run("sh", "-c", "cat /proc/self/mountinfo")
+    root = [l for l in p.stdout.splitlines() if l.split()[4] == "/"][0]
+    assert "volatile" not in root, root
+
+
 def test_exit_status_is_the_containers(wharf):
     assert wharf.run("--rm", "sh", "-c", "exit 3", check=False).returncode == 3
     assert wharf.run("--rm", "sh", "-c", "exit 255", check=False).returncode == 255
