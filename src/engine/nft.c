@@ -9,7 +9,12 @@
  *   masq     source subnets masqueraded when leaving them
  *   bridges  bridge names: traffic from 127.0.0.0/8 (the host reaching a
  *            published port over loopback) is masqueraded towards them,
- *            which with route_localnet on the bridge makes 127.0.0.1 work. */
+ *            which with route_localnet on the bridge makes 127.0.0.1 work.
+ *
+ * libnftables (with libnftnl, libxtables and libgmp behind it) is loaded
+ * with dlopen when a network is first touched, not linked: `wharf run
+ * --network none` and every command without networks never load it. */
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +26,49 @@
 #include "internal.h"
 #include "nft.h"
 
+/* The functions used, from the loaded library (the loader keeps it; a
+ * second dlopen is a lookup). */
+struct nft_api {
+  __typeof__(nft_ctx_new) *ctx_new;
+  __typeof__(nft_ctx_free) *ctx_free;
+  __typeof__(nft_ctx_buffer_output) *buffer_output;
+  __typeof__(nft_ctx_buffer_error) *buffer_error;
+  __typeof__(nft_ctx_get_output_buffer) *get_output;
+  __typeof__(nft_ctx_get_error_buffer) *get_error;
+  __typeof__(nft_run_cmd_from_buffer) *run_cmd;
+};
+
+static int api_load(struct nft_api *a, struct wh_error **err)
+{
+  void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!h)
+    return wh_error_set(err, WH_ERR_UNSUPPORTED, "nftables: %s", dlerror());
+  a->ctx_new = (__typeof__(a->ctx_new)) dlsym(h, "nft_ctx_new");
+  a->ctx_free = (__typeof__(a->ctx_free)) dlsym(h, "nft_ctx_free");
+  a->buffer_output = (__typeof__(a->buffer_output)) dlsym(h, "nft_ctx_buffer_output");
+  a->buffer_error = (__typeof__(a->buffer_error)) dlsym(h, "nft_ctx_buffer_error");
+  a->get_output = (__typeof__(a->get_output)) dlsym(h, "nft_ctx_get_output_buffer");
+  a->get_error = (__typeof__(a->get_error)) dlsym(h, "nft_ctx_get_error_buffer");
+  a->run_cmd = (__typeof__(a->run_cmd)) dlsym(h, "nft_run_cmd_from_buffer");
+  if (!a->ctx_new || !a->ctx_free || !a->buffer_output || !a->buffer_error ||
+      !a->get_output || !a->get_error || !a->run_cmd)
+    return wh_error_set(err, WH_ERR_UNSUPPORTED, "nftables: libnftables.so.1 lacks a function");
+  return 0;
+}
+
 static int run(const char *cmd, struct wh_error **err)
 {
-  struct nft_ctx *n = nft_ctx_new(NFT_CTX_DEFAULT);
+  struct nft_api api;
+  if (api_load(&api, err) < 0)
+    return -1;
+  struct nft_ctx *n = api.ctx_new(NFT_CTX_DEFAULT);
   if (!n)
     return wh_error_set(err, WH_ERR_INTERNAL, "nftables: no context");
-  nft_ctx_buffer_error(n);
-  nft_ctx_buffer_output(n);
-  int r = nft_run_cmd_from_buffer(n, cmd);
+  api.buffer_error(n);
+  api.buffer_output(n);
+  int r = api.run_cmd(n, cmd);
   if (r != 0) {
-    const char *msg = nft_ctx_get_error_buffer(n);
+    const char *msg = api.get_error(n);
     char one[512];
     snprintf(one, sizeof(one), "%s", msg ? msg : "failed");
     char *nl = strchr(one, '\n');
@@ -38,7 +76,7 @@ static int run(const char *cmd, struct wh_error **err)
       *nl = 0;
     wh_error_set(err, WH_ERR_IO, "nftables: %s", one);
   }
-  nft_ctx_free(n);
+  api.ctx_free(n);
   return r == 0 ? 0 : -1;
 }
 
@@ -61,19 +99,22 @@ int nft_ensure_table(const char *table, struct wh_error **err)
     return -1;
   /* Rules only once: a fresh table has an empty publish chain. */
   _cleanup_free_ char *check = NULL;
-  struct nft_ctx *n = nft_ctx_new(NFT_CTX_DEFAULT);
+  struct nft_api api;
+  if (api_load(&api, err) < 0)
+    return -1;
+  struct nft_ctx *n = api.ctx_new(NFT_CTX_DEFAULT);
   if (!n)
     return wh_error_set(err, WH_ERR_INTERNAL, "nftables: no context");
-  nft_ctx_buffer_output(n);
-  nft_ctx_buffer_error(n);
+  api.buffer_output(n);
+  api.buffer_error(n);
   if (asprintf(&check, "list chain ip %s publish", table) < 0) {
-    nft_ctx_free(n);
+    api.ctx_free(n);
     return -1;
   }
-  nft_run_cmd_from_buffer(n, check);
-  const char *out = nft_ctx_get_output_buffer(n);
+  api.run_cmd(n, check);
+  const char *out = api.get_output(n);
   bool has_rules = out && strstr(out, "dnat");
-  nft_ctx_free(n);
+  api.ctx_free(n);
   if (has_rules)
     return 0;
   free(cmd);

@@ -20,6 +20,17 @@ def test_wharf_links_no_registry_client():
     assert any(l.startswith("libcurl.") for l in needed("wharf-image"))
 
 
+def test_wharf_loads_nftables_only_when_a_network_needs_it():
+    """libnftables (and libnftnl, libxtables, libgmp behind it) is opened
+    with dlopen by the engine's nft code, so `run --network none` never
+    loads it; the network tests show it still works when loaded."""
+    libs = {l.split(".so")[0] for l in needed("wharf")}
+    assert not libs & {"libnftables", "libnftnl", "libxtables", "libgmp"}, libs
+    syms = subprocess.run(["nm", "-D", "--undefined-only", bin_path("wharf")],
+                          capture_output=True, text=True, check=True).stdout
+    assert "dlopen" in syms and "nft_ctx_new" not in syms
+
+
 def test_image_commands_go_through_the_helper(tmp_path):
     p = subprocess.run([bin_path("wharf"), "--root", str(tmp_path / "r"), "images"],
                        capture_output=True, text=True)
