@@ -288,7 +288,9 @@ int engine_container_start(struct engine *e, const char *ref,
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
     return wh_error_errno(err, "socketpair");
   _cleanup_close_ int mine = sp[0];
-  int r = monitor_spawn(e, c.id, sp[1], false, err);
+  c.stop_requested = false;
+  c.restart_count = 0;
+  int r = monitor_spawn(e, &c, sp[1], err);
   close(sp[1]);
   if (r < 0)
     return -1;

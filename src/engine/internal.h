@@ -161,11 +161,12 @@ struct stats_sample {
 void stats_sample_parse(const json_t *runtime_stats, struct stats_sample *out);
 
 /* --- monitor.c --- */
-/* Fork the monitor (double fork) for c; `client` (or -1) is a socket the
- * monitor treats as an attached client from the start. Returns once the
- * monitor has been forked; the client learns the start's outcome from
- * frames. */
-int monitor_spawn(struct engine *e, const char *id, int client, bool restart,
+/* Fork the monitor for c (its row as just loaded and updated by the
+ * caller: the monitor starts from this copy, not from the database);
+ * `client` (or -1) is a socket the monitor treats as an attached client
+ * from the start. Returns once the monitor has been forked; the client
+ * learns the start's outcome from frames. */
+int monitor_spawn(struct engine *e, const struct ctr *c, int client,
                   struct wh_error **err);
 
 /* --- attach.c: frames between the monitor and its clients --- */

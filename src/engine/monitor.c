@@ -360,13 +360,20 @@ static void send_code(struct mon *m, enum frame_type t, int code, const char *ms
   broadcast(m, t, buf, (uint32_t) (4 + ml));
 }
 
-static int monitor_main(struct engine *e, const char *id, int client)
+/* from: the container as the starting command loaded it (this process's
+ * copy of that memory; taken over and freed here). */
+static int monitor_main(struct engine *e, struct ctr *from, int client)
 {
   struct mon m = {.e = e, .log_fd = -1, .listen_fd = -1, .stdin_fd = -1, .pty = -1,
                   .out = {-1, "stdout", FRAME_STDOUT, WH_BUF_INIT},
                   .err = {-1, "stderr", FRAME_STDERR, WH_BUF_INIT}};
   _cleanup_error_ struct wh_error *err = NULL;
-  _cleanup_ctr_ struct ctr c = {0};
+  _cleanup_ctr_ struct ctr c = *from;
+  memset(from, 0, sizeof(*from));
+  /* a copy: c is reloaded (and its strings freed) between restarts */
+  _cleanup_free_ char *id = strdup(c.id);
+  if (!id)
+    return 1;
   if (client >= 0)
     add_client(&m, client);
   signal(SIGPIPE, SIG_IGN);
@@ -381,9 +388,11 @@ static int monitor_main(struct engine *e, const char *id, int client)
     return 1;
   int code = ENGINE_EXIT_ERROR;
   bool started = false;
-  if (db_open(e, &err) < 0 || ctr_load(e, id, &c, &err) < 0 ||
-      ctr_set_owner(e, id, getpid(), proc_self_start(), &err) < 0 ||
-      wh_mkdir_p_at(AT_FDCWD, rundir, 0700, &err) < 0)
+  /* The database is opened only when first needed (db.c): with no
+   * network to set up that is when the container runs, so its open is
+   * not on the way to the container's start. The starting command has
+   * recorded us as the owner (monitor_spawn). */
+  if (wh_mkdir_p_at(AT_FDCWD, rundir, 0700, &err) < 0)
     goto fail;
   m.log_fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   m.listen_fd = listen_unix(sockp, &err);
@@ -468,15 +477,14 @@ done:
   return 0;
 }
 
-int monitor_spawn(struct engine *e, const char *id, int client, bool restart,
+int monitor_spawn(struct engine *e, const struct ctr *c, int client,
                   struct wh_error **err)
 {
-  (void) restart;
   /* SQLite keeps per-process state about open database files (POSIX
    * locks are per process): a child that inherits it and opens the
    * database again would believe it holds locks it does not, and another
    * process could then delete the WAL under it. So no connection may be
-   * open across the fork; the parent reopens after. */
+   * open across the fork; both sides reopen when they need it (db.c). */
   sqlite3_close(e->db);
   e->db = NULL;
   image_link_close(e);
@@ -511,8 +519,18 @@ int monitor_spawn(struct engine *e, const char *id, int client, bool restart,
       closefrom(3);
     }
     e->rootfd = -1;
-    monitor_main(e, id, nc);
+    /* this process's copy of the caller's ctr: the monitor takes it */
+    monitor_main(e, (struct ctr *) c, nc);
     _exit(0);
+  }
+  /* The monitor owns the container from now on (if it dies, the next
+   * command's reconcile cleans up after it). Recorded from here, so the
+   * monitor need not open the database before the container runs; this
+   * side waits for the container anyway. */
+  int64_t start = 0;
+  if (proc_starttime(m, &start) < 0 || ctr_set_owner(e, c->id, m, start, err) < 0) {
+    kill(m, SIGKILL);
+    return wh_error_wrap(err, "record the container's monitor");
   }
   return 0;
 }
