@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -253,7 +254,7 @@ int engine_container_create(struct engine *e, const struct engine_create *cr,
   if ((c.image_id && image_add_user(e, c.image_id, c.id, err) < 0) ||
       build(e, &c, err) < 0 ||
       db_exec(e, "UPDATE containers SET state='created', owner_pid=0 WHERE id=?", "s", err, c.id) < 0) {
-    ctr_destroy(e, &c, true, NULL);
+    ctr_destroy(e, &c, true, NULL, NULL);
     return -1;
   }
   *id_out = steal_pointer(&c.id);
@@ -466,13 +467,73 @@ int ctr_teardown(struct engine *e, const struct ctr *c, struct wh_error **err)
   return 0;
 }
 
+/* Rename dir to base/.trash/id; the new path, or NULL if that failed. */
+static char *trash_move(const char *base, const char *dir, const char *id)
+{
+  char *t = NULL;
+  if (asprintf(&t, "%s/.trash", base) < 0)
+    return NULL;
+  if (mkdir(t, 0700) < 0 && errno != EEXIST) {
+    free(t);
+    return NULL;
+  }
+  free(t);
+  t = NULL;
+  if (asprintf(&t, "%s/.trash/%s", base, id) < 0)
+    return NULL;
+  if (rename(dir, t) < 0) {
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void ctr_trash_empty(struct ctr_trash *t)
+{
+  for (size_t i = 0; i < WH_ARRAY_SIZE(t->path); i++) {
+    if (t->path[i])
+      wh_rm_rf_at(AT_FDCWD, t->path[i], NULL);
+    free(t->path[i]);
+    t->path[i] = NULL;
+  }
+}
+
+/* What a monitor killed between the rename and the delete left in
+ * base/.trash: entries moved there (a rename sets their ctime) more than
+ * ten seconds ago. Younger ones are still being deleted by their monitor. */
+static void trash_sweep(const char *base)
+{
+  _cleanup_free_ char *d = NULL;
+  if (asprintf(&d, "%s/.trash", base) < 0)
+    return;
+  _cleanup_closedir_ DIR *dir = opendir(d);
+  if (!dir)
+    return;
+  time_t now = time(NULL);
+  struct dirent *de;
+  while ((de = readdir(dir))) {
+    struct stat st;
+    if (de->d_name[0] == '.' ||
+        fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        now - st.st_ctime < 10)
+      continue;
+    wh_rm_rf_at(dirfd(dir), de->d_name, NULL);
+  }
+}
+
 int ctr_destroy(struct engine *e, const struct ctr *c, bool volumes,
-                struct wh_error **err)
+                struct ctr_trash *later, struct wh_error **err)
 {
   if (ctr_teardown(e, c, err) < 0)
     return wh_error_wrap(err, "remove container %.12s", c->id);
   _cleanup_free_ char *dir = ctr_dir(e, c->id), *rundir = ctr_rundir(e, c->id);
-  if (wh_rm_rf_at(AT_FDCWD, rundir, err) < 0 || wh_rm_rf_at(AT_FDCWD, dir, err) < 0)
+  if (later) {
+    later->path[0] = trash_move(e->runroot, rundir, c->id);
+    later->path[1] = trash_move(e->root, dir, c->id);
+  }
+  if ((!later || !later->path[0]) && wh_rm_rf_at(AT_FDCWD, rundir, err) < 0)
+    return wh_error_wrap(err, "remove container %.12s", c->id);
+  if ((!later || !later->path[1]) && wh_rm_rf_at(AT_FDCWD, dir, err) < 0)
     return wh_error_wrap(err, "remove container %.12s", c->id);
   _cleanup_json_ json_t *anon = NULL;
   if (volumes)
@@ -515,7 +576,7 @@ int engine_container_remove(struct engine *e, const char *ref, bool force,
   if (ctr_set_state(e, c.id, "removing", err) < 0 ||
       ctr_set_owner(e, c.id, getpid(), proc_self_start(), err) < 0)
     return -1;
-  return ctr_destroy(e, &c, volumes, err);
+  return ctr_destroy(e, &c, volumes, NULL, err);
 }
 
 int engine_container_rename(struct engine *e, const char *ref,
@@ -602,10 +663,10 @@ int engine_reconcile(struct engine *e, struct wh_error **err)
       ctr_set_exited(e, c.id, 137, "the container's monitor died", NULL);
       ctr_set_owner(e, c.id, 0, 0, NULL);
       if (json_is_true(json_object_get(c.host_config, "AutoRemove")))
-        ctr_destroy(e, &c, true, NULL);
+        ctr_destroy(e, &c, true, NULL, NULL);
       continue;
     }
-    ctr_destroy(e, &c, true, NULL);
+    ctr_destroy(e, &c, true, NULL, NULL);
   }
   /* A monitor that died before its container ran (killed during network
    * setup) leaves a created/exited row owned by a dead process. */
@@ -621,5 +682,7 @@ int engine_reconcile(struct engine *e, struct wh_error **err)
   }
   sweep_orphans(e, e->root);
   sweep_orphans(e, e->runroot);
+  trash_sweep(e->root);
+  trash_sweep(e->runroot);
   return 0;
 }

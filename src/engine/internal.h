@@ -203,9 +203,18 @@ int attach_connect(struct engine *e, const char *id, struct wh_error **err);
 /* --- container.c --- */
 /* Everything a container holds on the host, torn down (idempotent). */
 int ctr_teardown(struct engine *e, const struct ctr *c, struct wh_error **err);
-/* teardown + files + row (+ anonymous volumes). */
+/* A removed container's directories, moved out of the way (renamed into
+ * ROOT/.trash and RUNROOT/.trash) to be deleted after the removal is
+ * reported: on this host deleting them costs ~1.5 ms (ext4 with discard).
+ * Anything left there is deleted by the next command's reconcile. */
+struct ctr_trash {
+  char *path[2];
+};
+void ctr_trash_empty(struct ctr_trash *t);
+/* teardown + files + row (+ anonymous volumes). With later, the
+ * directories are only moved into the trash (ctr_trash_empty deletes). */
 int ctr_destroy(struct engine *e, const struct ctr *c, bool volumes,
-                struct wh_error **err);
+                struct ctr_trash *later, struct wh_error **err);
 int ctr_lock(struct engine *e, const char *id, struct wh_error **err);
 
 /* --- cp.c --- */

@@ -459,10 +459,12 @@ fail:
   }
 done:
   close_stdio(&m);
+  struct ctr_trash trash = {{NULL, NULL}};
   if (c.id || ctr_load(e, id, &c, NULL) == 0) {
-    /* removal tears the network down with everything else */
+    /* removal tears the network down with everything else; the files
+     * are deleted after the exit is reported (container.c) */
     if (json_is_true(json_object_get(c.host_config, "AutoRemove"))) {
-      ctr_destroy(e, &c, true, NULL);
+      ctr_destroy(e, &c, true, &trash, NULL);
     } else {
       net_teardown(e, &c, NULL);
       ctr_set_owner(e, id, 0, 0, NULL);
@@ -474,6 +476,7 @@ done:
     send_code(&m, FRAME_ERROR, code, m.error);
   else
     send_code(&m, FRAME_EXIT, code, NULL);
+  ctr_trash_empty(&trash);
   return 0;
 }
 

@@ -29,6 +29,27 @@ def test_rm_containers_get_a_volatile_overlay_and_others_do_not(wharf):
     assert "volatile" not in root, root
 
 
+def test_rm_directories_are_deleted_after_the_exit_is_reported(wharf):
+    """A --rm container's directories are renamed into ROOT/.trash and
+    RUNROOT/.trash before its exit is reported and deleted by the monitor
+    right after; what a killed monitor left there is deleted by a later
+    command once it is ten seconds old."""
+    from engutil import wait_until
+    wharf.run("--rm", "true")
+    for base in (wharf.root, wharf.runroot):
+        wait_until(lambda: os.listdir(os.path.join(base, ".trash")) == [],
+                   what=f"{base}/.trash emptied")
+    stale = os.path.join(wharf.root, ".trash", "f" * 64)
+    os.makedirs(os.path.join(stale, "upper", "etc"))
+    open(os.path.join(stale, "upper", "etc", "hosts"), "w").write("x\n")
+    wharf("ps")
+    assert os.path.exists(stale), "a fresh trash entry may still be being deleted"
+    import time
+    time.sleep(10.5)
+    wharf("ps")
+    assert os.listdir(os.path.join(wharf.root, ".trash")) == []
+
+
 def test_exit_status_is_the_containers(wharf):
     assert wharf.run("--rm", "sh", "-c", "exit 3", check=False).returncode == 3
     assert wharf.run("--rm", "sh", "-c", "exit 255", check=False).returncode == 255
