@@ -66,6 +66,10 @@ unsigned long long rt_pid_start_time(pid_t pid);
 /* The saved config.json of the container, parsed. */
 int rt_load_spec(struct rt_container *c, struct oci_spec *spec,
                  struct wh_error **err);
+/* rt_load_spec only if config.json can have a member named key (a hook
+ * list, say): *loaded says whether spec was filled. */
+int rt_load_spec_with(struct rt_container *c, const char *key, struct oci_spec *spec,
+                      bool *loaded, struct wh_error **err);
 int rt_fill_state(struct rt_container *c, const struct oci_spec *spec,
                   struct runtime_state *st, struct wh_error **err);
 

@@ -129,8 +129,12 @@ int runtime_delete(const struct runtime_ctx *ctx, const char *id, bool force,
     return wh_error_set(err, WH_ERR_BUSY,
                         "delete %s: container is %s (use --force)", id,
                         runtime_status_name(st));
+  /* the spec is parsed only for poststop hooks */
   _cleanup_spec_ struct oci_spec spec;
-  bool have_spec = rt_load_spec(&c, &spec, NULL) == 0;
+  memset(&spec, 0, sizeof(spec));
+  bool have_spec = false;
+  if (rt_load_spec_with(&c, "poststop", &spec, &have_spec, NULL) < 0)
+    have_spec = false;
   if (st != RUNTIME_STOPPED && rt_pid_alive(c.pid, c.start_time))
     kill(c.pid, SIGKILL);
   _cleanup_cgroup_ struct rt_cgroup cg;

@@ -371,6 +371,26 @@ int rt_load_spec(struct rt_container *c, struct oci_spec *spec,
   return 0;
 }
 
+int rt_load_spec_with(struct rt_container *c, const char *key, struct oci_spec *spec,
+                      bool *loaded, struct wh_error **err)
+{
+  *loaded = false;
+  _cleanup_free_ char *data = NULL;
+  size_t len;
+  if (wh_read_file_at(c->dirfd, "config.json", OCI_SPEC_MAX_SIZE, &data, &len, err) < 0)
+    return wh_error_wrap(err, "container %s", c->id);
+  /* A member named key appears as "key" unless written with \u escapes:
+   * without either, the spec cannot have it, and parsing can wait. */
+  char quoted[64];
+  snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+  if (!memmem(data, len, quoted, strlen(quoted)) && !memmem(data, len, "\\u", 2))
+    return 0;
+  if (oci_spec_parse(data, len, spec, err) < 0)
+    return wh_error_wrap(err, "container %s", c->id);
+  *loaded = true;
+  return 0;
+}
+
 void runtime_state_clear(struct runtime_state *st)
 {
   free(st->id);

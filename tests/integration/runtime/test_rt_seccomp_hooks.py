@@ -247,6 +247,21 @@ def test_every_hook_gets_the_state_on_stdin(rt, make_bundle, tmp_path):
     assert st["id"] == cid and st["status"] == "stopped"
 
 
+def test_stop_hook_runs_when_its_name_is_escaped(rt, make_bundle, tmp_path):
+    """delete parses config.json only when it can hold poststop hooks: a
+    key spelled with JSON escapes ("p\\u006fststop") must still count."""
+    out = tmp_path / "stopped.json"
+    b = make_bundle("true")
+    b.config["hooks"] = {"poststop": [{"path": "/bin/sh", "args": ["sh", "-c", f"cat > {out}"]}]}
+    text = json.dumps(b.config).replace('"poststop"', '"p\\u006fststop"')
+    assert "\"poststop\"" not in text
+    with open(os.path.join(b.path, "config.json"), "w") as f:
+        f.write(text)
+    cid = rt.create(b)
+    rt.cmd("delete", "--force", cid)
+    assert json.loads(out.read_text())["id"] == cid
+
+
 def test_failing_and_timed_out_hooks_fail_create_and_clean_up(rt, make_bundle):
     for hook, msg in ((["sh", "-c", "exit 3"], "exit status 3"),
                       (["sh", "-c", "sleep 30"], "timed out after 1 s")):
