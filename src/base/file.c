@@ -175,6 +175,10 @@ int wh_mkdir_p_at(int dirfd, const char *path, mode_t mode, struct wh_error **er
 {
   if (!*path)
     return wh_error_set(err, WH_ERR_INVALID, "mkdir: empty path");
+  /* usually it exists already: one stat, not two calls per component */
+  struct stat whole;
+  if (fstatat(dirfd, path, &whole, 0) == 0 && S_ISDIR(whole.st_mode))
+    return 0;
   _cleanup_free_ char *copy = strdup(path);
   if (!copy)
     return wh_error_errno(err, "mkdir %s", path);

@@ -282,8 +282,12 @@ int engine_container_start(struct engine *e, const char *ref,
     return wh_error_set(err, WH_ERR_BUSY, "container %s is %s", c.name, c.state);
   if (rootfs_mount(e, &c, err) < 0)
     return -1;
-  if (db_exec(e, "UPDATE containers SET stop_requested=0, restart_count=0 WHERE id=?",
-              "s", err, c.id) < 0)
+  /* We own the container until its monitor records itself as owner
+   * when the container runs: if the monitor dies before, the next
+   * command's reconcile finds us gone and cleans up. */
+  if (db_exec(e, "UPDATE containers SET stop_requested=0, restart_count=0, owner_pid=?,"
+                 " owner_start=? WHERE id=?",
+              "dis", err, (int) getpid(), proc_self_start(), c.id) < 0)
     return -1;
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)

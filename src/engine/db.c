@@ -420,10 +420,11 @@ int ctr_set_owner(struct engine *e, const char *id, int pid, int64_t start,
 int ctr_set_running(struct engine *e, const char *id, int pid,
                     struct wh_error **err)
 {
+  /* the caller, the monitor, owns the container from now on */
   return db_exec(e,
                  "UPDATE containers SET state='running', pid=?, started_ns=?,"
-                 " error=NULL WHERE id=?",
-                 "dis", err, pid, wh_now_real_ns(), id);
+                 " error=NULL, owner_pid=?, owner_start=? WHERE id=?",
+                 "didis", err, pid, wh_now_real_ns(), (int) getpid(), proc_self_start(), id);
 }
 
 int ctr_set_exited(struct engine *e, const char *id, int code,

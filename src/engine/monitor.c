@@ -390,8 +390,8 @@ static int monitor_main(struct engine *e, struct ctr *from, int client)
   bool started = false;
   /* The database is opened only when first needed (db.c): with no
    * network to set up that is when the container runs, so its open is
-   * not on the way to the container's start. The starting command has
-   * recorded us as the owner (monitor_spawn). */
+   * not on the way to the container's start. Until then the starting
+   * command is the recorded owner; ctr_set_running makes it us. */
   if (wh_mkdir_p_at(AT_FDCWD, rundir, 0700, &err) < 0)
     goto fail;
   m.log_fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -525,15 +525,6 @@ int monitor_spawn(struct engine *e, const struct ctr *c, int client,
     /* this process's copy of the caller's ctr: the monitor takes it */
     monitor_main(e, (struct ctr *) c, nc);
     _exit(0);
-  }
-  /* The monitor owns the container from now on (if it dies, the next
-   * command's reconcile cleans up after it). Recorded from here, so the
-   * monitor need not open the database before the container runs; this
-   * side waits for the container anyway. */
-  int64_t start = 0;
-  if (proc_starttime(m, &start) < 0 || ctr_set_owner(e, c->id, m, start, err) < 0) {
-    kill(m, SIGKILL);
-    return wh_error_wrap(err, "record the container's monitor");
   }
   return 0;
 }
