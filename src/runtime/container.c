@@ -230,6 +230,73 @@ static int cgroup_setup(struct create_job *j, struct wh_error **err)
   return 0;
 }
 
+/* The intermediate of spawn(): join the user namespace given by path,
+ * unshare the new namespaces but pid inside it, clone init with
+ * CLONE_PARENT (so it is our child, in a new pid namespace owned by that
+ * user namespace), tell us its pid over a pipe and exit. An error goes to
+ * the sync socket as init's would. */
+static int spawn_in_userns(struct create_job *j, unsigned long flags,
+                           const struct rt_child_cfg *cfg_in, struct wh_error **err)
+{
+  int pp[2];
+  if (pipe2(pp, O_CLOEXEC) < 0)
+    return wh_error_errno(err, "pipe");
+  pid_t mid = clone_fork(0);
+  if (mid < 0) {
+    close(pp[0]);
+    close(pp[1]);
+    return wh_error_errno(err, "fork");
+  }
+  if (mid == 0) {
+    close(pp[0]);
+    close(j->c.lockfd);
+    close(j->sync[0]);
+    struct rt_child_cfg cfg = *cfg_in;
+    cfg.ns_fds[OCI_NS_USER] = -1;   /* joined here */
+    const char *what = "join user namespace";
+    pid_t init = -1;
+    if (setns(j->ns_fds[OCI_NS_USER], CLONE_NEWUSER) == 0) {
+      what = "make namespaces in the joined user namespace";
+      if (unshare((int) (flags & ~(unsigned long) CLONE_NEWPID)) == 0) {
+        what = "clone";
+        init = (pid_t) syscall(SYS_clone, CLONE_PARENT | (flags & CLONE_NEWPID), 0, NULL,
+                               NULL, 0);
+        if (init == 0) {
+          close(pp[1]);
+          _exit(rt_child_main(&cfg));
+        }
+      }
+    }
+    if (init < 0) {
+      char msg[256];
+      snprintf(msg, sizeof(msg), "%s %s: %s", what, j->spec.ns[OCI_NS_USER].path,
+               strerror(errno));
+      rt_sync_send(j->sync[1], RT_SYNC_ERROR, msg, NULL);
+      _exit(1);
+    }
+    ssize_t w = write(pp[1], &init, sizeof(init));
+    _exit(w == (ssize_t) sizeof(init) ? 0 : 1);
+  }
+  close(pp[1]);
+  pid_t init = -1;
+  ssize_t n;
+  do
+    n = read(pp[0], &init, sizeof(init));
+  while (n < 0 && errno == EINTR);
+  close(pp[0]);
+  while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (n != (ssize_t) sizeof(init) || init <= 0) {
+    /* its message, or init's, is in the sync socket */
+    wh_closep(&j->sync[1]);
+    if (parent_sync(j, err) < 0)
+      return -1;
+    return wh_error_set(err, WH_ERR_INTERNAL, "user namespace: init was not started");
+  }
+  j->pid = init;
+  return 0;
+}
+
 static int spawn(struct create_job *j, struct wh_error **err)
 {
   const struct oci_spec *s = &j->spec;
@@ -259,7 +326,17 @@ static int spawn(struct create_job *j, struct wh_error **err)
   }
   bool joined = false;
   j->pid = -1;
-  if (j->cg.ops == &rt_cgroup_v2_ops) {
+  /* A user namespace given by path with new namespaces besides: those
+   * must belong to it (or init has no rights over its own mounts), so an
+   * intermediate process joins it, makes them and clones init. */
+  bool via_userns = j->ns_fds[OCI_NS_USER] >= 0 && flags != 0;
+  if (via_userns) {
+    int r = spawn_in_userns(j, flags, &cfg, err);
+    if (own_pidns >= 0)
+      setns(own_pidns, CLONE_NEWPID);
+    if (r < 0)
+      return -1;
+  } else if (j->cg.ops == &rt_cgroup_v2_ops) {
     char dir[4200];
     snprintf(dir, sizeof(dir), "%s%s", j->cg.v2_root, j->cg.path);
     _cleanup_close_ int cgfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -268,14 +345,16 @@ static int spawn(struct create_job *j, struct wh_error **err)
       joined = j->pid >= 0;
     }
   }
-  if (j->pid < 0)
-    j->pid = clone_fork(flags);
-  int clone_errno = errno;
-  if (own_pidns >= 0)
-    setns(own_pidns, CLONE_NEWPID);
-  if (j->pid < 0) {
-    errno = clone_errno;
-    return wh_error_errno(err, "clone");
+  if (!via_userns) {
+    if (j->pid < 0)
+      j->pid = clone_fork(flags);
+    int clone_errno = errno;
+    if (own_pidns >= 0)
+      setns(own_pidns, CLONE_NEWPID);
+    if (j->pid < 0) {
+      errno = clone_errno;
+      return wh_error_errno(err, "clone");
+    }
   }
   if (j->pid > 0)
     rt_debug(j->c.id, "namespaces", "init pid %d cloned with flags 0x%lx%s", (int) j->pid,

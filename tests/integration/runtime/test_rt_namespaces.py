@@ -61,6 +61,41 @@ def test_join_namespaces_by_path(rt, make_bundle):
     assert lines[2] == os.readlink(f"/proc/{apid}/ns/ipc")
 
 
+def test_user_namespace_by_path_with_new_namespaces(rt, make_bundle, request):
+    """A user namespace given by path (as Kubernetes' user namespaces pass
+    it) with new mount, pid, uts, ipc and network namespaces: those must
+    belong to the joined user namespace, or init could not mount /proc or
+    anything else. The runtime joins it in an intermediate process first."""
+    import subprocess
+    holder = subprocess.Popen(["unshare", "--user", "--map-root-user", "sleep", "100"])
+    request.addfinalizer(lambda: (holder.kill(), holder.wait()))
+    userns = f"/proc/{holder.pid}/ns/user"
+    wait_for(lambda: os.readlink(userns) != os.readlink("/proc/self/ns/user"),
+             what="the holder's user namespace")
+    wait_for(lambda: open(f"/proc/{holder.pid}/uid_map").read().strip() != "",
+             what="the holder's uid map")
+    b = make_bundle("echo pid=$$; cat /proc/self/uid_map; readlink /proc/self/ns/user; "
+                    "hostname; grep -c ' /proc ' /proc/self/mountinfo")
+    b.config["linux"]["namespaces"].append({"type": "user", "path": userns})
+    b.config["hostname"] = "in-userns"
+    # v1 cgroup hierarchies cannot be mounted from a user namespace, and
+    # only uid and gid 0 are mapped (no gid=5 for devpts, as in runc's
+    # rootless spec)
+    b.config["mounts"] = [m for m in b.config["mounts"] if m["type"] != "cgroup"]
+    for m in b.config["mounts"]:
+        if m["type"] == "devpts":
+            m["options"] = [o for o in m["options"] if not o.startswith("gid=")]
+    b.save()
+    r = rt.run(b)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split("\n")
+    assert out[0] == "pid=1"
+    assert out[1].split() == ["0", "0", "1"]
+    assert out[2] == os.readlink(userns)
+    assert out[3] == "in-userns"
+    assert int(out[4]) >= 1
+
+
 def test_bad_namespace_path_fails_and_cleans_up(rt, make_bundle):
     b = make_bundle("true")
     for ns in b.config["linux"]["namespaces"]:
