@@ -389,6 +389,53 @@ int rt_rootfs_pivot(const struct rt_child_cfg *cfg, struct wh_error **err)
   return 0;
 }
 
+/* Without /proc in the container, mounts after pivot_root cannot name
+ * their target as /proc/self/fd/N: these use the fd-based mount API. */
+static bool have_proc_fds(void)
+{
+  return access("/proc/self/fd", F_OK) == 0;
+}
+
+/* Attach the detached mount tree onto the directory or file at fd. */
+static int attach_at(int tree, int fd, const char *what, struct wh_error **err)
+{
+  if (syscall(SYS_move_mount, tree, "", fd, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return wh_error_errno(err, "%s: move_mount", what);
+  return 0;
+}
+
+static int mask_at(int fd, bool dir, const char *path, struct wh_error **err)
+{
+  _cleanup_close_ int tree = -1;
+  if (dir) {
+    /* an empty read-only tmpfs */
+    _cleanup_close_ int fs = (int) syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0k", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+      return wh_error_errno(err, "masked path %s: tmpfs", path);
+    tree = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+  } else {
+    tree = (int) syscall(SYS_open_tree, AT_FDCWD, "/dev/null",
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  }
+  if (tree < 0)
+    return wh_error_errno(err, "masked path %s", path);
+  return attach_at(tree, fd, path, err);
+}
+
+static int readonly_at(int fd, const char *path, struct wh_error **err)
+{
+  _cleanup_close_ int tree = (int) syscall(SYS_open_tree, fd, "",
+                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                           AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0)
+    return wh_error_errno(err, "readonly path %s", path);
+  if (mount_setattr_fd(tree, MOUNT_ATTR_RDONLY, 0, err) < 0)
+    return wh_error_wrap(err, "readonly path %s", path);
+  return attach_at(tree, fd, path, err);
+}
+
 static int mask_path(int rootfd, const char *path, struct wh_error **err)
 {
   _cleanup_close_ int fd = wh_open_in_root_nofollow(rootfd, path, O_PATH, 0, NULL);
@@ -399,6 +446,8 @@ static int mask_path(int rootfd, const char *path, struct wh_error **err)
     return wh_error_errno(err, "masked path %s", path);
   if (S_ISLNK(st.st_mode))
     return 0;
+  if (!have_proc_fds())
+    return mask_at(fd, S_ISDIR(st.st_mode), path, err);
   if (S_ISDIR(st.st_mode))
     return do_mount("tmpfs", fd, path, "tmpfs", MS_RDONLY, "size=0k", err);
   return do_mount("/dev/null", fd, path, NULL, MS_BIND, NULL, err);
@@ -409,6 +458,8 @@ static int readonly_path(int rootfd, const char *path, struct wh_error **err)
   _cleanup_close_ int fd = wh_open_in_root_nofollow(rootfd, path, O_PATH, 0, NULL);
   if (fd < 0)
     return 0;
+  if (!have_proc_fds())
+    return readonly_at(fd, path, err);
   char p[FDPATH_MAX];
   fd_path(fd, p);
   if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)

@@ -96,6 +96,31 @@ def test_readonly_root_masked_and_readonly_paths(rt, make_bundle):
     assert "/data/new: Read-only file system" in r.stdout     # /data read-only
 
 
+def test_masked_and_readonly_paths_without_proc(rt, make_bundle):
+    """A container with no /proc mount still gets its maskedPaths and
+    readonlyPaths (the fd-based mount API, no /proc/self/fd needed)."""
+    b = make_bundle("ls /proc | wc -l; cat /etc/secret | wc -c; ls /secretdir | wc -l; "
+                    "touch /data/new 2>&1; echo end")
+    with open(os.path.join(b.rootfs, "etc", "secret"), "w") as f:
+        f.write("hidden")
+    os.makedirs(os.path.join(b.rootfs, "secretdir"))
+    with open(os.path.join(b.rootfs, "secretdir", "f"), "w") as f:
+        f.write("x")
+    b.config["mounts"] = [m for m in b.config["mounts"] if m["destination"] != "/proc"]
+    b.config["linux"]["maskedPaths"] = ["/etc/secret", "/secretdir"]
+    b.config["linux"]["readonlyPaths"] = ["/data"]
+    b.config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs"})
+    b.save()
+    r = rt.run(b)
+    assert r.returncode == 0, r.stderr
+    lines = [l.strip() for l in r.stdout.splitlines()]
+    assert lines[0] == "0"    # no /proc in the container
+    assert lines[1] == "0"    # /etc/secret masked by /dev/null
+    assert lines[2] == "0"    # /secretdir masked by an empty tmpfs
+    assert "/data/new: Read-only file system" in r.stdout
+    assert lines[-1] == "end"
+
+
 def test_devices_and_dev_links(rt, make_bundle):
     b = make_bundle("ls -l /dev/fuse /dev/null; for l in fd stdin ptmx; do readlink /dev/$l; done; "
                     "echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c")
