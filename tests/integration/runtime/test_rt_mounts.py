@@ -72,15 +72,20 @@ def test_file_bind_mount(rt, make_bundle, tmp_path):
     assert "bound-file" in rt.run(b).stdout
 
 
+def _secrets(rootfs):
+    """/etc/secret (a file) and /secretdir (a directory) for masking."""
+    with open(os.path.join(rootfs, "etc", "secret"), "w") as f:
+        f.write("hidden")
+    os.makedirs(os.path.join(rootfs, "secretdir"))
+    with open(os.path.join(rootfs, "secretdir", "f"), "w") as f:
+        f.write("x")
+
+
 def test_readonly_root_masked_and_readonly_paths(rt, make_bundle):
     b = make_bundle("touch /x 2>&1; echo; cat /etc/secret | wc -c; ls /secretdir | wc -l; "
                     "echo 1 2>&1 > /proc/sys/kernel/ns_last_pid; echo; "
                     "touch /data/new 2>&1; echo")
-    with open(os.path.join(b.rootfs, "etc", "secret"), "w") as f:
-        f.write("hidden")
-    os.makedirs(os.path.join(b.rootfs, "secretdir"))
-    with open(os.path.join(b.rootfs, "secretdir", "f"), "w") as f:
-        f.write("x")
+    _secrets(b.rootfs)
     b.config["root"]["readonly"] = True
     b.config["linux"]["maskedPaths"] += ["/etc/secret", "/secretdir", "/does/not/exist"]
     b.config["linux"]["readonlyPaths"].append("/data")
@@ -101,11 +106,7 @@ def test_masked_and_readonly_paths_without_proc(rt, make_bundle):
     readonlyPaths (the fd-based mount API, no /proc/self/fd needed)."""
     b = make_bundle("ls /proc | wc -l; cat /etc/secret | wc -c; ls /secretdir | wc -l; "
                     "touch /data/new 2>&1; echo end")
-    with open(os.path.join(b.rootfs, "etc", "secret"), "w") as f:
-        f.write("hidden")
-    os.makedirs(os.path.join(b.rootfs, "secretdir"))
-    with open(os.path.join(b.rootfs, "secretdir", "f"), "w") as f:
-        f.write("x")
+    _secrets(b.rootfs)
     b.config["mounts"] = [m for m in b.config["mounts"] if m["destination"] != "/proc"]
     b.config["linux"]["maskedPaths"] = ["/etc/secret", "/secretdir"]
     b.config["linux"]["readonlyPaths"] = ["/data"]
