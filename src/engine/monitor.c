@@ -268,6 +268,7 @@ static void serve(struct mon *m, int *code)
     p[n++] = (struct pollfd){m->err.fd, POLLIN, 0};
     for (int i = 0; i < m->n_clients; i++)
       p[n++] = (struct pollfd){m->clients[i], POLLIN, 0};
+    int polled = m->n_clients;
     if (exited && m->out.fd < 0 && m->err.fd < 0)
       return;
     int timeout = -1;
@@ -311,8 +312,12 @@ static void serve(struct mon *m, int *code)
           ss[k]->fd = -1;
         }
       }
-    for (int i = 0; i < m->n_clients; i++)
-      if (p[4 + i].fd >= 0 && (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+    /* Only the clients this poll saw: one accepted above has no entry
+     * (p beyond `polled` is stale), and reading it would block until it
+     * sends something, which a waiting `stop` never does. */
+    for (int i = 0; i < polled; i++)
+      if (p[4 + i].fd >= 0 && p[4 + i].fd == m->clients[i] &&
+          (p[4 + i].revents & (POLLIN | POLLHUP | POLLERR)))
         client_frame(m, i);
   }
 }

@@ -89,6 +89,51 @@ def test_stop_sigterm_then_sigkill(wharf):
     assert wharf("wait", "stubborn").stdout == "137\n"
 
 
+def test_monitor_serves_a_client_that_connects_as_another_leaves(wharf):
+    """A client that connects while another hangs up gets the exit. The
+    monitor once read, blocking, from a client accepted in the same poll
+    round in which another hung up (it looked at a poll entry past the
+    ones it had filled), and so hung until that client gave up: a `stop`
+    waiting for the exit took its full 10 s (1 run in ~40 under load).
+    Both events are put into one poll round here by stopping the monitor
+    (SIGSTOP) meanwhile; whether the old code then blocked depended on
+    stale stack contents, so this checks the behaviour, not that fault."""
+    import socket
+    wharf.run("-d", "--name", "m", "sleep", "60")
+    row = [r for r in wharf.rows() if r[1] == "m"][0]
+    monitor = row[3]
+    sock_path = None
+    for d in os.listdir(os.path.join(wharf.runroot, "containers")):
+        p = os.path.join(wharf.runroot, "containers", d, "attach.sock")
+        if os.path.exists(p):
+            sock_path = p
+    assert sock_path and monitor
+    a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    a.connect(sock_path)
+    time.sleep(0.2)                  # accepted
+    os.kill(monitor, signal.SIGSTOP)
+    try:
+        a.close()
+        b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        b.connect(sock_path)         # waits in the backlog
+    finally:
+        os.kill(monitor, signal.SIGCONT)
+    time.sleep(0.2)
+    wharf("kill", "m")
+    # frames: type (1 byte), length (4 bytes, big-endian), payload
+    b.settimeout(8)
+    buf, got_exit = b"", False
+    while not got_exit:
+        while len(buf) >= 5 and len(buf) >= 5 + int.from_bytes(buf[1:5], "big"):
+            got_exit = got_exit or buf[0] == 3        # FRAME_EXIT
+            buf = buf[5 + int.from_bytes(buf[1:5], "big"):]
+        if not got_exit:
+            chunk = b.recv(4096)
+            assert chunk, "the monitor closed the connection without the exit"
+            buf += chunk
+    b.close()
+
+
 def test_kill_and_wait(wharf):
     wharf.run("-d", "--name", "k", "sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.05; done")
     waiter = subprocess.Popen(wharf.cmd("wait", "k"), stdout=subprocess.PIPE, text=True)
