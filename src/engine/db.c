@@ -12,12 +12,12 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "base/sqlite.h"
 #include "base/timeutil.h"
 #include "internal.h"
 
 /* Bump both when the schema changes (and migrate in db_open). */
 #define DB_VERSION 1
-#define DB_VERSION_STR "1"
 
 static const char schema[] =
   "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT);"
@@ -56,43 +56,8 @@ static int busy_wait(void *arg, int count)
   return 1;
 }
 
-/* With no checkpoint at close, the first process to open the database
- * rebuilds the WAL index by reading every frame of the WAL; and SQLite
- * restarts the WAL (writes from its start again) only when the
- * connection that completed a checkpoint writes again afterwards, which
- * a short-lived one seldom does. With the automatic checkpoint the WAL
- * grew without end, every commit past its size checkpointed (three
- * fsyncs with the directory's) and every open read it all. Instead, a
- * commit that leaves WAL_TRUNCATE_FRAMES frames (about a dozen `run`s)
- * runs a TRUNCATE checkpoint: the WAL is copied back and emptied, so an
- * opener reads at most that many frames (~0.3 ms) and the fsyncs come
- * once per dozen runs. */
-#define WAL_TRUNCATE_FRAMES 128
-
-static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-  (void) arg;
-  if (frames < WAL_TRUNCATE_FRAMES)
-    return SQLITE_OK;
-  /* TRUNCATE waits (through the busy handler) for readers and writers
-   * to be done: give them 20 ms, not the usual 10 s; a busy checkpoint
-   * is retried at the next commit. */
-  sqlite3_busy_timeout(db, 20);
-  sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-  sqlite3_busy_handler(db, busy_wait, NULL);
-  return SQLITE_OK;
-}
-
-static int db_version(sqlite3 *db)
-{
-  sqlite3_stmt *st = NULL;
-  int version = 0;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    version = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  return version;
-}
+/* How this connection waits for a lock: busy_wait above. */
+static const struct wh_sqlite_busy busy = {.handler = busy_wait};
 
 int db_open(struct engine *e, struct wh_error **err)
 {
@@ -105,8 +70,7 @@ int db_open(struct engine *e, struct wh_error **err)
                         e->db ? sqlite3_errmsg(e->db) : "out of memory");
   sqlite3_busy_handler(e->db, busy_wait, NULL);
   /* Every command is a short-lived connection; a checkpoint at each
-   * close would fsync the database each time. The WAL is emptied by
-   * wal_truncate_hook as it grows (and by the next writer after a crash). */
+   * close would fsync the database each time. */
   sqlite3_db_config(e->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   char *msg = NULL;
   /* synchronous=NORMAL in WAL keeps the database consistent after a crash
@@ -115,40 +79,15 @@ int db_open(struct engine *e, struct wh_error **err)
    * connection, no lock taken. */
   if (sqlite3_exec(e->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK)
     goto fail;
-  sqlite3_wal_hook(e->db, wal_truncate_hook, NULL);
+  /* the WAL is emptied as it grows (base/sqlite.h) */
+  wh_sqlite_wal_truncate(e->db, &busy);
   /* The schema (and WAL mode, which is persistent) only when the file is
    * new: DDL takes the write lock, and a command opening the database
    * must not make a monitor that writes at the same moment wait. */
-  if (db_version(e->db) == DB_VERSION)
+  if (wh_sqlite_user_version(e->db) == DB_VERSION)
     return 0;
-  /* A new file: several commands may get here at once (two `run`s on a
-   * fresh --root). Switching to WAL can answer SQLITE_BUSY without asking
-   * the busy handler while another connection switches, so retry; then
-   * the schema and its version go in one IMMEDIATE transaction, re-checked
-   * inside it, so a second opener either waits or finds it done. */
-  for (int i = 0;; i++) {
-    int rc = sqlite3_exec(e->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg);
-    if (rc == SQLITE_OK)
-      break;
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || i >= 5000)
-      goto fail;
-    sqlite3_free(msg);
-    msg = NULL;
-    usleep(1000);
-  }
-  if (sqlite3_exec(e->db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK)
+  if (wh_sqlite_create_schema(e->db, DB_VERSION, schema, &msg) != SQLITE_OK)
     goto fail;
-  if (db_version(e->db) != DB_VERSION &&
-      (sqlite3_exec(e->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
-       sqlite3_exec(e->db, "PRAGMA user_version=" DB_VERSION_STR ";", NULL, NULL, &msg) !=
-           SQLITE_OK)) {
-    sqlite3_exec(e->db, "ROLLBACK;", NULL, NULL, NULL);
-    goto fail;
-  }
-  if (sqlite3_exec(e->db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
-    sqlite3_exec(e->db, "ROLLBACK;", NULL, NULL, NULL);
-    goto fail;
-  }
   return 0;
 fail:
   wh_error_set(err, WH_ERR_IO, "%s: %s", path, msg ? msg : "schema");

@@ -16,11 +16,11 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/id.h"
+#include "base/sqlite.h"
 #include "base/timeutil.h"
 
 /* Bump both when the schema changes (and migrate in open_db). */
 #define SCHEMA_VERSION 1
-#define SCHEMA_VERSION_STR "1"
 
 /* Run when the file is new (or older than SCHEMA_VERSION) only: DDL
  * takes the write lock, which every open would otherwise wait for. WAL
@@ -68,17 +68,6 @@ sqlite3_stmt *store_prepare(struct image_store *s, const char *sql, struct wh_er
     return NULL;
   }
   return st;
-}
-
-static int schema_version(sqlite3 *db)
-{
-  sqlite3_stmt *st = NULL;
-  int version = 0;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    version = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  return version;
 }
 
 int store_exec(struct image_store *s, const char *sql, struct wh_error **err)
@@ -154,30 +143,9 @@ int store_sweep(struct image_store *s, struct wh_error **err)
   return 0;
 }
 
-/* With no checkpoint at close, the next process to open the database
- * rebuilds its WAL index from every frame of the WAL, and SQLite
- * restarts the WAL only when the connection that completed a checkpoint
- * writes again, which a short-lived connection seldom does: with the
- * automatic checkpoint the WAL grew without end and every commit past
- * its size checkpointed with fsyncs. So a commit that leaves
- * WAL_TRUNCATE_FRAMES frames (about 30 container runs) runs a TRUNCATE
- * checkpoint instead: an opener reads at most that many frames. */
-#define WAL_TRUNCATE_FRAMES 128
 #define BUSY_TIMEOUT_MS 10000
-
-static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-  (void) arg;
-  if (frames < WAL_TRUNCATE_FRAMES)
-    return SQLITE_OK;
-  /* TRUNCATE waits (through the busy handler) for readers and a writer
-   * to be done, such as a pull committing: give them 20 ms rather than
-   * the open's 10 s; a busy checkpoint is retried at the next commit. */
-  sqlite3_busy_timeout(db, 20);
-  sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-  sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-  return SQLITE_OK;
-}
+/* How every connection waits for a lock (also after a WAL truncation). */
+static const struct wh_sqlite_busy busy = {.timeout_ms = BUSY_TIMEOUT_MS};
 
 /* Per connection settings, then the schema if the file needs it.
  *
@@ -201,40 +169,24 @@ static int open_db(struct image_store *s, enum image_store_mode mode, struct wh_
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if (store_exec(s, "PRAGMA synchronous=NORMAL;", err) < 0)
       return -1;
-    sqlite3_wal_hook(s->db, wal_truncate_hook, NULL);
+    /* the WAL is emptied as it grows (base/sqlite.h) */
+    wh_sqlite_wal_truncate(s->db, &busy);
   }
   if (store_exec(s, "PRAGMA foreign_keys=ON;", err) < 0)
     return -1;
-  int version = schema_version(s->db);
+  int version = wh_sqlite_user_version(s->db);
   if (version == SCHEMA_VERSION)
     return 0;
   if (version > SCHEMA_VERSION)
     return wh_error_set(err, WH_ERR_UNSUPPORTED, "image store %s: database version %d is newer "
                         "than this wharf's (%d)", s->root, version, SCHEMA_VERSION);
-  /* A new file, which several commands may open at once (a pull and a
-   * run on a fresh --root). Switching to WAL can answer SQLITE_BUSY
-   * without asking the busy handler while another connection switches,
-   * so retry it; then the schema and its version go in one IMMEDIATE
-   * transaction, re-checked inside, so a second opener waits or finds it
-   * done. */
-  for (int i = 0;; i++) {
-    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-      break;
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || i >= 5000)
-      return store_exec(s, "PRAGMA journal_mode=WAL;", err);
-    usleep(1000);
-  }
-  if (store_exec(s, "BEGIN IMMEDIATE;", err) < 0)
-    return -1;
-  if (schema_version(s->db) < SCHEMA_VERSION &&
-      (store_exec(s, schema, err) < 0 ||
-       store_exec(s, "PRAGMA user_version=" SCHEMA_VERSION_STR ";", err) < 0)) {
-    sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
-    return -1;
-  }
-  if (store_exec(s, "COMMIT;", err) < 0) {
-    sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+  /* a new file, which several commands may open at once (a pull and a
+   * run on a fresh --root) */
+  char *msg = NULL;
+  if (wh_sqlite_create_schema(s->db, SCHEMA_VERSION, schema, &msg) != SQLITE_OK) {
+    wh_error_set(err, WH_ERR_IO, "image store %s: schema: %s", s->root,
+                 msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
     return -1;
   }
   return 0;
@@ -286,7 +238,7 @@ int image_store_open(const char *root, enum image_store_mode mode, struct image_
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
     goto fail;
   }
-  sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+  sqlite3_busy_timeout(s->db, busy.timeout_ms);
   if (open_db(s, mode, err) < 0)
     goto fail;
   if (exclusive) {
