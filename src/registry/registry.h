@@ -59,6 +59,7 @@ struct registry {
    * keep-alive connections are not counted, so a drain waits only for
    * real work. */
   _Atomic long inflight;
+  _Atomic bool stopping;      /* registry_stop has begun (see mhd_panic) */
   struct audit_log *audit;    /* audit.h; NULL when off */
   struct metrics *metrics;    /* metrics.h; NULL in commands without a server */
   struct gc_sched *gc;        /* gc.h: the GC thread and its lock */
